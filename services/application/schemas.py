@@ -1,0 +1,326 @@
+"""Input schemas of the application service's RPCs. Every invalid field is reported at once."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from shared import refdata
+from shared.fields import CreditCode, IsoDate, Money
+
+USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{4,64}$", error="4–64 letters, digits or _.@- / 用户名为4–64位字母、数字或_.@-")
+OWNERSHIP = ("state", "private", "foreign_invested", "joint_stock")  # 国有 民营 三资 股份制
+DOCUMENT_KINDS = ("business_registration", "contract", "invoice", "payment_voucher", "other")
+NEEDS_CONTRACT = ("contract", "invoice", "payment_voucher")
+TEXT = validate.Length(max=20000)
+
+
+def strong_password(value: str) -> None:
+    if len(value) < 10 or not re.search(r"[A-Za-z]", value) or not re.search(r"\d", value):
+        raise ValidationError("at least 10 characters with letters and digits / 密码至少10位，须含字母和数字")
+
+
+def hebei_county(value: str) -> None:
+    if value not in refdata.divisions().counties:
+        raise ValidationError("not a county-level division of Hebei (GB/T 2260) / 不是河北省县级行政区划代码")
+
+
+class RegisterEnterpriseSchema(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, validate=strong_password, load_only=True)
+    uscc = CreditCode(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    county_code = fields.String(required=True, validate=hebei_county)
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class ChangePasswordSchema(Schema):
+    old_password = fields.String(required=True)
+    new_password = fields.String(required=True, validate=strong_password)
+
+
+class ProvisionAccountSchema(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(load_default=None, validate=strong_password)
+    role = fields.String(required=True, validate=validate.OneOf(
+        ["provider", "county", "city", "expert", "province", "finance", "auditor", "subscriber"]))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    division_code = fields.String(load_default=None)
+    provider_id = fields.String(load_default=None)
+
+    @validates_schema
+    def jurisdiction(self, data: dict[str, Any], **_: Any) -> None:
+        d = refdata.divisions()
+        role, code = data["role"], data.get("division_code")
+        if role == "county" and code not in d.counties:
+            raise ValidationError({"division_code": ["a county bureau needs a Hebei county code / 县级账号须填写县级区划代码"]})
+        if role == "city" and code not in d.units:
+            raise ValidationError({"division_code": ["a city bureau needs one of the 14 city-level units / 市级账号须填写市级单位代码"]})
+        if role not in ("county", "city") and code is not None:
+            raise ValidationError({"division_code": ["only county and city bureaus have a division / 仅县、市账号有辖区"]})
+        if role == "provider" and not data.get("provider_id"):
+            raise ValidationError({"provider_id": ["a provider account names its provider / 服务商账号须指定服务商"]})
+        if role != "provider" and data.get("provider_id"):
+            raise ValidationError({"provider_id": ["only provider accounts name a provider / 仅服务商账号指定服务商"]})
+
+
+class AccountStateSchema(Schema):
+    username = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class RubricItemSchema(Schema):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(required=True)
+    max = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class EvidenceLimitsSchema(Schema):
+    max_bytes = fields.Integer(required=True, validate=validate.Range(min=1, max=50 * 1024 * 1024))
+    content_types = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class CampaignSettingsSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$"))
+    name = fields.String(required=True)
+    document = fields.String(load_default="")
+    opens_on = IsoDate(required=True)
+    submission_deadline = IsoDate(required=True)
+    provider_deadline = IsoDate(required=True)
+    county_deadline = IsoDate(required=True)
+    city_deadline = IsoDate(required=True)
+    system_close = IsoDate(required=True)
+    first_contract_on_or_before = IsoDate(required=True)
+    reference_date = IsoDate(required=True)
+    revenue_years = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    investment_years = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    subsidy_rate = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0, max=1))
+    subsidy_cap = Money(required=True)
+    notice_period_days = fields.Integer(required=True, validate=validate.Range(min=1, max=60))
+    ban_years = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    rubric = fields.List(fields.Nested(RubricItemSchema), required=True, validate=validate.Length(min=1))
+    experts_per_application = fields.Integer(required=True, validate=validate.Range(min=1, max=15))
+    trim_extremes_from = fields.Integer(required=True, validate=validate.Range(min=3))
+    quota = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    evidence = fields.Nested(EvidenceLimitsSchema, required=True)
+
+    @validates_schema
+    def dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
+        order = ["opens_on", "submission_deadline", "provider_deadline", "county_deadline", "city_deadline", "system_close"]
+        if any(k not in data for k in order):
+            return
+        for earlier, later in zip(order, order[1:]):
+            if data[later] < data[earlier]:
+                raise ValidationError({later: [f"must not be before {earlier} / 日期顺序有误"]})
+        if "rubric" in data and sum(item["max"] for item in data["rubric"]) != 100:
+            raise ValidationError({"rubric": ["criteria maxima must add up to 100 / 评分细则满分须为100"]})
+
+    @post_load
+    def plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["subsidy_rate"] = str(data["subsidy_rate"])
+        return data
+
+
+class ProviderSchema(Schema):
+    provider_id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{1,63}$"))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    uscc = CreditCode(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RemoveProviderSchema(Schema):
+    provider_id = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class PoolQuerySchema(Schema):
+    as_of = fields.AwareDateTime(load_default=None)
+
+
+class BanSchema(Schema):
+    uscc = CreditCode(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=4000))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None)
+    source_ref = fields.String(load_default=None)
+
+
+class LiftBanSchema(Schema):
+    ban_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=4000))
+
+
+def year_keyed_money(years_field: str) -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{4}$")), values=Money(), metadata={"years": years_field})
+
+
+class EnterpriseSectionSchema(Schema):
+    """附件2 申报表, 申报企业基本信息. Any subset may be given; the rest stays as it was."""
+
+    legal_representative = fields.String(validate=validate.Length(max=100))
+    organisation_code = fields.String(validate=validate.Length(max=32))
+    registered_address = fields.String(validate=validate.Length(max=500))
+    ownership = fields.String(validate=validate.OneOf(OWNERSHIP))
+    contact_address = fields.String(validate=validate.Length(max=500))
+    postal_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="six digits / 六位数字"))
+    contact_person = fields.String(validate=validate.Length(max=100))
+    phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{7,30}$"))
+    fax = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{0,30}$"))
+    email = fields.Email()
+    revenue = year_keyed_money("revenue_years")
+    industry_code = fields.String()
+    employees = fields.Integer(validate=validate.Range(min=0))
+    it_department = fields.String(validate=validate.Length(max=200))
+    it_headcount = fields.Integer(validate=validate.Range(min=0))
+    profile = fields.String(validate=TEXT)
+
+    @validates_schema
+    def known_industry(self, data: dict[str, Any], **_: Any) -> None:
+        code = data.get("industry_code")
+        if code is not None and code[:2] not in refdata.industries().division_names:
+            raise ValidationError({"industry_code": ["not a GB/T 4754-2017 division / 不是国民经济行业分类大类代码"]})
+
+
+class PlanningSchema(Schema):
+    needs_analysis = fields.String(validate=TEXT)
+    feasibility = fields.String(validate=TEXT)
+    provider_selection = fields.String(validate=TEXT)
+    scope = fields.String(validate=TEXT)
+    deployment_analysis = fields.String(validate=TEXT)
+    timing = fields.String(validate=TEXT)
+
+
+class CloudSectionSchema(Schema):
+    """附件2 上云基本情况."""
+
+    provider_id = fields.String()
+    deployment_mode = fields.String(validate=validate.OneOf(["public", "private", "hybrid", "dedicated"]))
+    investments = year_keyed_money("investment_years")
+    first_cloud_date = IsoDate()
+    planning = fields.Nested(PlanningSchema)
+    overall_results = fields.String(validate=TEXT)
+    next_steps = fields.String(validate=TEXT)
+    provider_evaluation = fields.String(validate=TEXT)
+
+
+class BeforeAfterSchema(Schema):
+    indicator = fields.String(required=True)
+    before = fields.String(required=True)
+    after = fields.String(required=True)
+
+
+class ScenarioSchema(Schema):
+    """附表: one scenario's products or services, what they do and what they achieved."""
+
+    category = fields.String(required=True)
+    scenario = fields.String(required=True)
+    products = fields.List(fields.String(validate=validate.Length(min=1)), required=True, validate=validate.Length(min=1))
+    functions = fields.String(required=True, validate=TEXT)
+    problems_solved = fields.String(required=True, validate=TEXT)
+    results = fields.String(required=True, validate=TEXT)
+    before_after = fields.List(fields.Nested(BeforeAfterSchema), load_default=list)
+    metrics = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+
+    @validates_schema
+    def in_taxonomy(self, data: dict[str, Any], **_: Any) -> None:
+        tax = refdata.taxonomy()
+        key = (data.get("category"), data.get("scenario"))
+        if key not in tax.scenarios:
+            raise ValidationError({"scenario": [f"{key[0]}/{key[1]} is not in the taxonomy (附件1) / 不在上云类别中"]})
+        allowed = tax.metrics[key]
+        errors = {}
+        for name, value in data.get("metrics", {}).items():
+            kind = allowed.get(name)
+            if kind is None:
+                errors[name] = ["not a metric of this scenario / 该场景无此指标"]
+            elif kind == "integer" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                errors[name] = ["a whole number / 须为非负整数"]
+            elif kind in ("money", "decimal"):
+                try:
+                    Money().deserialize(value)
+                except ValidationError as e:
+                    errors[name] = e.messages
+        if errors:
+            raise ValidationError({"metrics": errors})
+
+
+class ScenariosSchema(Schema):
+    scenarios = fields.List(fields.Nested(ScenarioSchema), required=True)
+
+    @validates_schema
+    def distinct(self, data: dict[str, Any], **_: Any) -> None:
+        keys = [(s["category"], s["scenario"]) for s in data.get("scenarios", [])]
+        if len(keys) != len(set(keys)):
+            raise ValidationError({"scenarios": ["each scenario once / 每个场景只填一次"]})
+
+
+class ContractSchema(Schema):
+    """近三年企业上云服务合同."""
+
+    contract_id = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    provider_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    signed_on = IsoDate(required=True)
+    term_start = IsoDate(required=True)
+    term_end = IsoDate(required=True)
+    total_amount = Money(required=True)
+    annual_fee = Money(required=True)
+
+    @validates_schema
+    def term(self, data: dict[str, Any], **_: Any) -> None:
+        if {"term_start", "term_end"} <= data.keys() and data["term_end"] < data["term_start"]:
+            raise ValidationError({"term_end": ["before the term start / 服务期结束早于开始"]})
+
+
+class DocumentSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    content_type = fields.String(required=True)
+    content_base64 = fields.String(required=True, load_only=True)
+    contract_id = fields.String(load_default=None)
+
+    @validates_schema
+    def linked(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("kind") in NEEDS_CONTRACT and not data.get("contract_id"):
+            raise ValidationError({"contract_id": ["contracts, invoices and vouchers name their contract / 合同、发票、付款凭证须关联合同"]})
+
+    @post_load
+    def decode(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            data["content"] = base64.b64decode(data.pop("content_base64"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError({"content_base64": ["not base64 / 不是base64编码"]}) from None
+        if not data["content"]:
+            raise ValidationError({"content_base64": ["empty file / 文件为空"]})
+        return data
+
+
+class PledgeSchema(Schema):
+    truthful = fields.Boolean(required=True)
+    no_bad_record = fields.Boolean(required=True)
+    share_experience = fields.Boolean(required=True)
+
+
+class WithdrawSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ListApplicationsSchema(Schema):
+    campaign_code = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(["draft", "submitted", "returned", "withdrawn"]))
+    unit_code = fields.String(load_default=None)
+    county_code = fields.String(load_default=None)
+    category = fields.String(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+

@@ -1,0 +1,62 @@
+"""The kit's own tables beside each service's events: relay positions, parked (poison) events and
+idempotency keys. Names are prefixed with the service's name, like the event tables, so services
+can share one PostgreSQL database."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    metadata: MetaData
+    relay_positions: Table
+    parked: Table
+    idempotency: Table
+
+
+_made: dict[str, Bookkeeping] = {}
+
+
+def bookkeeping(service: str) -> Bookkeeping:
+    if service in _made:
+        return _made[service]
+    md = MetaData()
+    made = Bookkeeping(
+        metadata=md,
+        relay_positions=Table(
+            f"{service}_relay_positions",
+            md,
+            Column("channel", String(64), primary_key=True),
+            Column("position", _ID, nullable=False),
+        ),
+        parked=Table(
+            f"{service}_parked_events",
+            md,
+            Column("id", _ID, primary_key=True, autoincrement=True),
+            Column("upstream", String(32), nullable=False),
+            Column("position", _ID, nullable=False),
+            Column("event_type", String(80), nullable=False),
+            Column("envelope", Text, nullable=False),
+            Column("error", Text, nullable=False),
+            Column("attempts", Integer, nullable=False),
+            Column("parked_at", String(40), nullable=False),
+            Column("resolved_at", String(40)),
+            Column("resolution", String(200)),
+            UniqueConstraint("upstream", "position", name=f"{service}_parked_once"),
+        ),
+        idempotency=Table(
+            f"{service}_idempotency_keys",
+            md,
+            Column("key", String(200), primary_key=True),
+            Column("account_id", String(64), nullable=False),
+            Column("command", String(80), nullable=False),
+            Column("result", Text, nullable=False),
+            Column("recorded_at", String(40), nullable=False),
+        ),
+    )
+    _made[service] = made
+    return made

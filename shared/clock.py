@@ -1,0 +1,68 @@
+"""Time is injected, never read directly, so deadlines are testable and a campaign can be replayed
+on its own dates. Campaign dates are Asia/Shanghai calendar days; instants are stored in UTC."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FixedClock:
+    """A clock that only moves when told to (unit tests)."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(timezone.utc)
+
+    def advance(self, **delta: float) -> None:
+        self._at += timedelta(**delta)
+
+
+class FileClock:
+    """Reads the instant from a file on every call; the system clock while the file is absent.
+
+    For replaying a campaign on its own dates and for integration tests that move time across
+    deadlines in running services (`hbcloud clock set ...` writes the file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        try:
+            text = self.path.read_text().strip()
+        except FileNotFoundError:
+            return datetime.now(timezone.utc)
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def clock_from_setting(setting: str) -> Clock:
+    """`system` (default) or `file:PATH`."""
+    if setting.startswith("file:"):
+        return FileClock(Path(setting[5:]))
+    return SystemClock()
+
+
+def end_of_day(day: date) -> datetime:
+    """'Before day D' means up to the end of day D in Asia/Shanghai (DOMAIN.md §6 [default])."""
+    return datetime.combine(day + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc)
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()

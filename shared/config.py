@@ -1,0 +1,41 @@
+"""Settings from the environment: one place, documented in docs/operations.md."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.clock import Clock, clock_from_setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    data_dir: Path
+    database_url: str | None  # e.g. postgresql+psycopg2://u:p@host/hbcloud_{service}
+    token_secret: str
+    clock_setting: str
+
+    def store_url(self, service: str) -> str:
+        """SQLite file per service by default; PostgreSQL by configuration alone."""
+        if self.database_url:
+            return self.database_url.replace("{service}", service)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / (service + '.sqlite')}"
+
+    def clock(self) -> Clock:
+        return clock_from_setting(self.clock_setting)
+
+    def nameko_config(self) -> dict[str, object]:
+        return {"AMQP_URI": self.amqp_uri, "serializer": "json"}
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    return Settings(
+        amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"),
+        data_dir=Path(env.get("HBCLOUD_DATA_DIR", ".data")).resolve(),
+        database_url=env.get("HBCLOUD_DATABASE_URL") or None,
+        token_secret=env.get("HBCLOUD_TOKEN_SECRET", "dev-only-secret-change-me-in-production"),
+        clock_setting=env.get("HBCLOUD_CLOCK", "system"),
+    )

@@ -1,0 +1,120 @@
+"""The public event contract (ARCHITECTURE.md): every stored domain event maps to a public type
+with a versioned marshmallow schema, and is published in a plain-JSON envelope that any subscriber
+can read. Consumers read only envelopes, never another service's classes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any, Callable
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.persistence import Mapper, Notification
+from marshmallow import Schema, ValidationError, fields, validate
+
+EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://hbcloud.example/events")
+
+
+class ActorSchema(Schema):
+    id = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class EnvelopeSchema(Schema):
+    """What every published message and every get_notifications item looks like."""
+
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_.]+$"))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    source = fields.String(required=True)
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.String(required=True)
+    aggregate_id = fields.String(required=True)
+    aggregate_version = fields.Integer(required=True)
+    application_id = fields.String(allow_none=True, load_default=None)
+    actor = fields.Nested(ActorSchema, required=True)
+    data = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class PublicType:
+    name: str
+    schema: type[Schema]
+    version: int
+    # How to find the correlating application id, if the event concerns one.
+    application_id: Callable[[Any], str | None]
+
+
+def not_about_an_application(_event: Any) -> None:
+    return None
+
+
+def is_the_application(event: Any) -> str:
+    return str(event.originator_id)
+
+
+class Contract:
+    """One service's public event types."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._by_class: dict[type, PublicType] = {}
+
+    def register(
+        self,
+        event_class: type,
+        name: str,
+        schema: type[Schema],
+        *,
+        version: int = 1,
+        application_id: Callable[[Any], str | None] = not_about_an_application,
+    ) -> None:
+        assert name.startswith(self.source + "."), name
+        self._by_class[event_class] = PublicType(name, schema, version, application_id)
+
+    def types(self) -> list[PublicType]:
+        return list(self._by_class.values())
+
+    def registered_classes(self) -> set[type]:
+        return set(self._by_class)
+
+    def public_type(self, event: Any) -> PublicType:
+        return self._by_class[type(event)]
+
+    def envelope(self, position: int, event: Any) -> dict[str, Any]:
+        public = self.public_type(event)
+        return {
+            "event_id": str(uuid5(EVENT_ID_NAMESPACE, f"{self.source}:{event.originator_id}:{event.originator_version}")),
+            "type": public.name,
+            "schema_version": public.version,
+            "source": self.source,
+            "position": position,
+            "occurred_at": event.timestamp.astimezone(timezone.utc).isoformat(),
+            "aggregate_id": str(event.originator_id),
+            "aggregate_version": event.originator_version,
+            "application_id": public.application_id(event),
+            "actor": dict(event.actor),
+            "data": public.schema().dump(event),
+        }
+
+    def envelopes(self, mapper: Mapper[UUID], notifications: list[Notification]) -> list[dict[str, Any]]:
+        return [self.envelope(n.id, mapper.to_domain_event(n)) for n in notifications]
+
+
+def log_page(store: Any, contract: Contract, after: int, limit: int) -> dict[str, Any]:
+    """A page of a service's log as envelopes: the answer of every `get_notifications` RPC."""
+    notifications = store.notification_log.select(start=after + 1, limit=limit)
+    return {
+        "source": contract.source,
+        "notifications": contract.envelopes(store.mapper, notifications),
+        "max_position": store.max_position(),
+    }
+
+
+def read_envelope(message: dict[str, Any]) -> dict[str, Any]:
+    """Validate an incoming envelope; raises marshmallow.ValidationError when malformed."""
+    loaded = EnvelopeSchema().load(message)
+    loaded["event_id"] = str(loaded["event_id"])
+    return loaded
+
+
+__all__ = ["Contract", "EnvelopeSchema", "ValidationError", "read_envelope", "is_the_application"]

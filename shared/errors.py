@@ -1,0 +1,125 @@
+"""Typed errors: a stable code, a message in Chinese and in English, and details.
+
+They cross RPC as the same classes (shared/rpc.py registers them with nameko), so a portal can
+`except NotFound:`. The only constructor argument is a plain dict, which is what nameko carries."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    code: ClassVar[str] = "error"
+    message_zh: ClassVar[str] = "操作失败"
+    message_en: ClassVar[str] = "The operation failed"
+
+    def __init__(
+        self,
+        details: dict[str, Any] | None = None,
+        *,
+        zh: str | None = None,
+        en: str | None = None,
+    ) -> None:
+        if isinstance(details, dict) and details.get("__error__") == self.code:
+            payload = details  # rebuilt on the caller's side from the wire form
+        else:
+            payload = {
+                "__error__": self.code,
+                "code": self.code,
+                "message_zh": zh or self.message_zh,
+                "message_en": en or self.message_en,
+                "details": details or {},
+            }
+        super().__init__(payload)
+        self.payload = payload
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.payload["details"]
+
+    @property
+    def message(self) -> str:
+        return f"{self.payload['message_zh']} / {self.payload['message_en']}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.payload.items() if k != "__error__"}
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message} {self.details or ''}".rstrip()
+
+
+class InvalidInput(ServiceError):
+    """details: {"fields": {field path: [messages]}}"""
+
+    code = "invalid_input"
+    message_zh = "输入有误"
+    message_en = "The input is invalid"
+
+    @classmethod
+    def fields(cls, errors: dict[str, Any]) -> "InvalidInput":
+        return cls({"fields": errors})
+
+
+class NotAuthenticated(ServiceError):
+    code = "not_authenticated"
+    message_zh = "未登录或登录已失效"
+    message_en = "Not signed in, or the session has expired"
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+    message_zh = "无权执行此操作"
+    message_en = "You are not allowed to do this"
+
+
+class NotFound(ServiceError):
+    """Also what a caller outside its jurisdiction sees: it learns nothing of the object."""
+
+    code = "not_found"
+    message_zh = "未找到"
+    message_en = "Not found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+    message_zh = "与现有记录冲突"
+    message_en = "Conflicts with an existing record"
+
+
+class InvalidState(ServiceError):
+    code = "invalid_state"
+    message_zh = "当前状态下不能执行此操作"
+    message_en = "Not possible in the current state"
+
+
+class DeadlinePassed(ServiceError):
+    code = "deadline_passed"
+    message_zh = "已超过截止时间"
+    message_en = "The deadline has passed"
+
+
+class Ineligible(ServiceError):
+    """details: {"rules": [{"rule", "message_zh", "message_en"}], "rule_set_version"}"""
+
+    code = "ineligible"
+    message_zh = "不符合申报条件"
+    message_en = "The application does not meet the conditions"
+
+
+class InternalError(ServiceError):
+    code = "internal_error"
+    message_zh = "系统内部错误"
+    message_en = "Internal error"
+
+
+ALL_ERRORS: tuple[type[ServiceError], ...] = (
+    ServiceError,
+    InvalidInput,
+    NotAuthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    InvalidState,
+    DeadlinePassed,
+    Ineligible,
+    InternalError,
+)

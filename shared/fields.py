@@ -1,0 +1,51 @@
+"""marshmallow fields shared by every service's input schemas. Values come out in the form events
+store and publish: money as a decimal string in yuan with two places, dates as ISO strings."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields
+from stdnum.cn import uscc as stdnum_uscc
+
+
+class Money(fields.Field):
+    """Yuan, at most two decimal places, not negative: '12500' -> '12500.00'."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, float) or isinstance(value, bool):
+            raise ValidationError("give money as a string or integer, e.g. \"12500.00\" / 金额请用字符串表示")
+        try:
+            amount = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise ValidationError("not an amount / 不是有效金额") from None
+        if not amount.is_finite() or amount < 0:
+            raise ValidationError("must be a non-negative amount / 金额不能为负")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("at most two decimal places (fen) / 最多保留两位小数")
+        return str(amount.quantize(Decimal("0.01")))
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else str(value)
+
+
+class IsoDate(fields.Date):
+    """A calendar date, kept as its ISO string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        parsed: date = super()._deserialize(value, attr, data, **kwargs)
+        return parsed.isoformat()
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class CreditCode(fields.String):
+    """Unified social credit code (GB 32100), check digit verified by python-stdnum."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if not stdnum_uscc.is_valid(text):
+            raise ValidationError("not a valid unified social credit code (check digit) / 统一社会信用代码无效")
+        return text

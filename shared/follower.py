@@ -1,0 +1,216 @@
+"""Prompt-and-pull consumption of an upstream service's events (ARCHITECTURE.md, delivery).
+
+A message is only a prompt. Upstream events are processed strictly in position order; the tracked
+position is written in the same transaction as the events that processing produced, with an atomic
+conditional write, so a duplicate (from redelivery, a republishing relay, or a second process) fails
+harmlessly. A gap is filled by pulling `get_notifications(after, limit)` from the upstream. An event
+whose processing keeps failing is parked with its error after `max_attempts`, and can be retried."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
+from marshmallow import ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from shared.contract import read_envelope
+from shared.store import ServiceStore, upsert_if_greater
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What processing one upstream event produced: aggregates with pending events, and read-model
+    writes to make in the same transaction."""
+
+    aggregates: Sequence[Any] = ()
+    project: Callable[[Session, Sequence[Recording]], None] | None = None
+
+
+NOTHING = Outcome()
+
+Handle = Callable[[dict[str, Any]], Outcome]
+
+
+class Fetch(Protocol):
+    def __call__(self, after: int, limit: int) -> dict[str, Any]: ...
+
+
+class Follower:
+    def __init__(
+        self,
+        store: ServiceStore,
+        upstream: str,
+        handle: Handle,
+        fetch: Fetch,
+        *,
+        max_attempts: int = 3,
+        page_size: int = 500,
+    ) -> None:
+        self.store = store
+        self.upstream = upstream
+        self.handle = handle
+        self.fetch = fetch
+        self.max_attempts = max_attempts
+        self.page_size = page_size
+        self._lock = threading.Lock()  # one pull per upstream at a time in this process
+
+    def tracked(self) -> int:
+        return self.store.tracked_position(self.upstream)
+
+    def prompt(self, message: dict[str, Any]) -> None:
+        """A message arrived: process it if it is next, skip it if seen, pull if there is a gap."""
+        position = message.get("position")
+        if not isinstance(position, int):
+            log.warning("prompt without a position from %s ignored", self.upstream)
+            return
+        with self._lock:
+            tracked = self.tracked()
+            if position <= tracked:
+                return
+            if position == tracked + 1:
+                self._process(message)
+            else:
+                self._pull()
+
+    def catch_up(self) -> int:
+        """Pull and process everything after the tracked position (start-up and timer)."""
+        with self._lock:
+            return self._pull()
+
+    def _pull(self) -> int:
+        done = 0
+        while True:
+            tracked = self.tracked()
+            page = self.fetch(after=tracked, limit=self.page_size)
+            items = [n for n in page["notifications"] if n["position"] > tracked]
+            for item in items:
+                self._process(item)
+                done += 1
+            if len(page["notifications"]) < self.page_size:
+                return done
+
+    def _process(self, message: dict[str, Any]) -> None:
+        position = message["position"]
+        error = ""
+        for _attempt in range(self.max_attempts):
+            try:
+                envelope = read_envelope(message)
+            except ValidationError as e:
+                error = f"malformed envelope: {e.messages}"
+                break
+            try:
+                outcome = self.handle(envelope)
+                self.store.record(
+                    *outcome.aggregates,
+                    tracking=Tracking(self.upstream, position),
+                    project=outcome.project,
+                )
+                return
+            except IntegrityError:
+                if self.tracked() >= position:
+                    return  # another process (or a redelivery) did it first
+                error = "conflict while recording"
+            except Exception as e:  # any failure of the handler counts toward parking
+                log.exception("processing %s@%s failed", self.upstream, position)
+                error = f"{type(e).__name__}: {e}"
+        self._park(message, error)
+
+    def _park(self, message: dict[str, Any], error: str) -> None:
+        books = self.store.books
+        try:
+            with self.store.transaction() as session:
+                if not upsert_if_greater(
+                    session,
+                    self.store.recorder.tracking_table,
+                    {"application_name": self.upstream},
+                    "notification_id",
+                    message["position"],
+                ):
+                    return
+                session.execute(
+                    insert(books.parked).values(
+                        upstream=self.upstream,
+                        position=message["position"],
+                        event_type=str(message.get("type", "?"))[:80],
+                        envelope=json.dumps(message, ensure_ascii=False),
+                        error=error[:4000],
+                        attempts=self.max_attempts,
+                        parked_at=self.store.clock.now().isoformat(),
+                    )
+                )
+        except IntegrityError:
+            return
+        log.error("parked %s@%s: %s", self.upstream, message["position"], error)
+
+    def retry_parked(self, parked_id: int) -> bool:
+        """Process a parked event again (out of order, on an operator's word). True when it went
+        through; on failure it stays parked with the new error."""
+        books = self.store.books
+        with self.store.reading() as session:
+            row = session.execute(
+                select(books.parked).where(
+                    books.parked.c.id == parked_id,
+                    books.parked.c.upstream == self.upstream,
+                    books.parked.c.resolved_at.is_(None),
+                )
+            ).mappings().first()
+        if row is None:
+            return False
+        message = json.loads(row["envelope"])
+        try:
+            outcome = self.handle(read_envelope(message))
+        except Exception as e:
+            with self.store.transaction() as session:
+                session.execute(
+                    update(books.parked)
+                    .where(books.parked.c.id == parked_id)
+                    .values(error=f"{type(e).__name__}: {e}"[:4000], attempts=books.parked.c.attempts + 1)
+                )
+            return False
+
+        def resolve(session: Session, recordings: Sequence[Recording]) -> None:
+            if outcome.project is not None:
+                outcome.project(session, recordings)
+            changed = session.execute(
+                update(books.parked)
+                .where(books.parked.c.id == parked_id, books.parked.c.resolved_at.is_(None))
+                .values(resolved_at=self.store.clock.now().isoformat(), resolution="retried")
+            ).rowcount
+            if changed != 1:
+                raise IntegrityError("parked event already resolved")
+
+        try:
+            self.store.record(*outcome.aggregates, project=resolve)
+        except IntegrityError:
+            return False
+        return True
+
+
+def list_parked(store: ServiceStore, include_resolved: bool = False) -> list[dict[str, Any]]:
+    parked = store.books.parked
+    query = select(parked).order_by(parked.c.id)
+    if not include_resolved:
+        query = query.where(parked.c.resolved_at.is_(None))
+    with store.reading() as session:
+        rows = session.execute(query).mappings().all()
+    return [{k: v for k, v in row.items() if k != "envelope"} | {"envelope": json.loads(row["envelope"])} for row in rows]
+
+
+@dataclass
+class Followers:
+    """The followers of one service, by upstream name."""
+
+    by_upstream: dict[str, Follower] = field(default_factory=dict)
+
+    def add(self, follower: Follower) -> None:
+        self.by_upstream[follower.upstream] = follower
+
+    def __getitem__(self, upstream: str) -> Follower:
+        return self.by_upstream[upstream]

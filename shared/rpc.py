@@ -1,0 +1,240 @@
+"""nameko glue shared by every service: errors across the wire, the caller's identity, the store,
+the relay and the followers as dependencies, and one place that maps failures to typed errors.
+
+Only service.py modules (entrypoints) and clients import this; domain code never does."""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any, Callable, TypeVar
+
+import eventlet
+from marshmallow import Schema, ValidationError
+from nameko import exceptions as nameko_exceptions
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.config import Settings, settings_from_env
+from shared.contract import Contract, log_page
+from shared.errors import ALL_ERRORS, Forbidden, InternalError, InvalidInput, ServiceError
+from shared.follower import Follower, Handle
+from shared.identity import READS_EVENT_LOGS, SYSTEM, Principal, Role, TokenIssuer
+from shared.relay import OutboxRelay
+from shared.store import ServiceStore
+
+log = logging.getLogger(__name__)
+
+AUTH_HEADER = "auth_token"
+
+# Errors cross RPC as the same classes: nameko rebuilds registered exceptions on the caller's side.
+for _cls in ALL_ERRORS:
+    nameko_exceptions.registry[nameko_exceptions.get_module_path(_cls)] = _cls
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F) -> F:
+    """Entrypoint wrapper: typed errors pass through; anything else becomes an InternalError that
+    leaks no internals to the caller (the full trace goes to the log)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ServiceError:
+            raise
+        except ValidationError as e:
+            raise InvalidInput.fields(e.normalized_messages()) from None
+        except Exception:
+            log.exception("unexpected failure in %s", fn.__name__)
+            raise InternalError() from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(schema: Schema, data: Any) -> Any:
+    """Validate input; every bad field is reported at once."""
+    if data is None:
+        data = {}
+    try:
+        return schema.load(data)
+    except ValidationError as e:
+        raise InvalidInput.fields(e.normalized_messages()) from None
+
+
+class Caller:
+    """The verified identity of the caller of one worker."""
+
+    def __init__(self, token: str | None, issuer: TokenIssuer) -> None:
+        self._token = token
+        self._issuer = issuer
+        self._principal: Principal | None = None
+
+    def principal(self) -> Principal:
+        if self._principal is None:
+            self._principal = self._issuer.verify(self._token)
+        return self._principal
+
+    def optional(self) -> Principal | None:
+        return self.principal() if self._token else None
+
+
+class Auth(DependencyProvider):
+    def setup(self) -> None:
+        settings = settings_from_env()
+        self.issuer = TokenIssuer(settings.token_secret, settings.clock())
+
+    def get_dependency(self, worker_ctx: Any) -> Caller:
+        return Caller(worker_ctx.context_data.get(AUTH_HEADER), self.issuer)
+
+
+class Store(DependencyProvider):
+    """One store (eventsourcing Application) per service container, made at setup."""
+
+    def __init__(self, factory: Callable[[Settings], ServiceStore]) -> None:
+        self.factory = factory
+
+    def setup(self) -> None:
+        self.settings = settings_from_env()
+        self.store = self.factory(self.settings)
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceStore:
+        return self.store
+
+
+def _forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
+    """Run `job` every `interval` seconds in a managed thread. Failures are logged, never raised:
+    an exception escaping a managed thread stops the whole service process."""
+
+    def loop() -> None:
+        while True:
+            try:
+                job()
+            except nameko_exceptions.UnknownService as e:
+                log.debug("%s: %s is not running yet", name, e)
+            except Exception:
+                log.exception("%s failed; will try again", name)
+            eventlet.sleep(interval)
+
+    container.spawn_managed_thread(loop)
+
+
+def crash_after_publish_hook() -> Callable[[int], None] | None:
+    """Fault injection for the delivery tests: with HBCLOUD_FAULT_CRASH_AFTER_PUBLISH=1 the process
+    dies after the broker confirmed a batch and before the relay recorded its position."""
+    if os.environ.get("HBCLOUD_FAULT_CRASH_AFTER_PUBLISH") != "1":
+        return None
+
+    def crash(position: int) -> None:
+        log.warning("fault injection: exiting after publishing up to %s", position)
+        os._exit(70)
+
+    return crash
+
+
+class Relay(DependencyProvider):
+    """Runs the outbox relay of the service's store in the background; workers may also nudge it
+    right after a command so events go out promptly."""
+
+    def __init__(self, store: Store, contract: Contract, interval: float = 0.2) -> None:
+        self.store_provider = store
+        self.contract = contract
+        self.interval = interval
+
+    def setup(self) -> None:
+        settings = settings_from_env()
+        self.relay = OutboxRelay(self.store_provider.store, self.contract, settings.amqp_uri,
+                                 after_publish=crash_after_publish_hook())
+
+    def start(self) -> None:
+        _forever(self.container, self.interval, self.relay.publish_pending, "relay")
+
+    def stop(self) -> None:
+        self.relay.close()
+
+    def get_dependency(self, worker_ctx: Any) -> OutboxRelay:
+        return self.relay
+
+
+class UpstreamLog:
+    """Pulls an upstream's notifications over RPC with a service token and a timeout."""
+
+    def __init__(self, upstream: str, settings: Settings, timeout: float = 10.0) -> None:
+        self.upstream = upstream
+        self.config = settings.nameko_config()
+        self.token = TokenIssuer(settings.token_secret, settings.clock()).issue(SYSTEM)
+        self.timeout = timeout
+        self._proxy: ClusterRpcProxy | None = None
+        self._rpc: Any = None
+
+    def __call__(self, after: int, limit: int) -> dict[str, Any]:
+        if self._rpc is None:
+            self._proxy = ClusterRpcProxy(self.config, context_data={AUTH_HEADER: self.token}, timeout=self.timeout)
+            self._rpc = self._proxy.start()
+        try:
+            return getattr(self._rpc, self.upstream).get_notifications(after=after, limit=limit)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._proxy is not None:
+            try:
+                self._proxy.stop()
+            except Exception:
+                log.debug("closing the upstream proxy failed", exc_info=True)
+        self._proxy, self._rpc = None, None
+
+
+class Follow(DependencyProvider):
+    """Follows one upstream: catch-up at start and every `interval` seconds; prompts arrive through
+    the entrypoint made by `prompt_entrypoint`."""
+
+    def __init__(self, store: Store, upstream: str, handle: Callable[[ServiceStore], Handle], interval: float = 5.0) -> None:
+        self.store_provider = store
+        self.upstream = upstream
+        self.make_handle = handle
+        self.interval = interval
+
+    def setup(self) -> None:
+        settings = settings_from_env()
+        store = self.store_provider.store
+        self.fetch = UpstreamLog(self.upstream, settings)
+        self.follower = Follower(store, self.upstream, self.make_handle(store), self.fetch)
+
+    def start(self) -> None:
+        _forever(self.container, self.interval, self.follower.catch_up, f"catch-up from {self.upstream}")
+
+    def stop(self) -> None:
+        self.fetch.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Follower:
+        return self.follower
+
+
+def prompt_entrypoint(upstream: str, follower_attr: str) -> Callable[..., None]:
+    """An event handler method for a service class: every message from `<upstream>.events` is a
+    prompt for the follower held in the attribute `follower_attr`. Errors are not requeued (that
+    loops); the timer's catch-up retries."""
+
+    @event_handler(upstream, "#", reliable_delivery=True, requeue_on_error=False)
+    def on_upstream_event(self: Any, message: dict[str, Any]) -> None:
+        getattr(self, follower_attr).prompt(message)
+
+    on_upstream_event.__name__ = f"on_{upstream}_event"
+    return on_upstream_event
+
+
+def notifications_page(store: ServiceStore, contract: Contract, caller: Caller, after: int, limit: int) -> dict[str, Any]:
+    """The body of every service's `get_notifications` RPC."""
+    principal = caller.principal()
+    if principal.role not in READS_EVENT_LOGS:
+        raise Forbidden()
+    if not isinstance(after, int) or after < 0 or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidInput.fields({"after": ["must be an integer >= 0"], "limit": ["1..1000"]})
+    return log_page(store, contract, after, limit)
+
+
+__all__ = ["Auth", "Store", "Relay", "Follow", "guarded", "load", "prompt_entrypoint", "notifications_page", "Role"]

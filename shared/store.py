@@ -1,0 +1,134 @@
+"""Event store wiring: an eventsourcing Application per service with a pinned name, on SQLite (a
+file per service) or PostgreSQL, chosen by the URL alone.
+
+Two fixes over eventsourcing-sqlalchemy 1.0.1 live here:
+- the tracking write is one conditional upsert (insert, or update only where the stored position
+  is lower); "no row changed" is the duplicate. The library's SELECT-then-INSERT let two processes
+  both process the same upstream event (ARCHITECTURE.md, pitfalls).
+- `record()` writes events, tracking and read-model rows in one transaction.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.bookkeeping import bookkeeping
+from shared.clock import Clock, SystemClock
+
+
+def _sqlite_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+
+def upsert_if_greater(
+    session: Session, table: Table, key: dict[str, Any], column: str, value: int
+) -> bool:
+    """Insert the row, or raise `column` to `value` only where it is lower. One statement that is
+    its own check, so concurrent writers cannot both win. Returns False when nothing changed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**key, **{column: value})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={column: getattr(stmt.excluded, column)},
+        where=table.c[column] < getattr(stmt.excluded, column),
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+class AtomicTrackingProcessRecorder(SQLAlchemyProcessRecorder):
+    def _insert_tracking(self, session: Session, tracking: Tracking) -> None:
+        if not upsert_if_greater(
+            session,
+            self.tracking_table,
+            {"application_name": tracking.application_name},
+            "notification_id",
+            tracking.notification_id,
+        ):
+            raise IntegrityError(
+                f"{tracking.application_name} position {tracking.notification_id} already processed"
+            )
+
+
+class StoreFactory(SQLAlchemyFactory):
+    process_recorder_class = AtomicTrackingProcessRecorder
+
+
+class ServiceStore(Application):
+    """Base of every service's eventsourcing Application. Subclasses pin `name` (it prefixes the
+    table names) and may declare read-model tables on `read_models`."""
+
+    name = "unnamed"
+    read_models: MetaData | None = None
+    log_section_size = 1000  # pages of ~1,000 read several times faster (ENVIRONMENT.md)
+
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "SQLALCHEMY_URL": url,
+        }
+        super().__init__(env)
+        engine = self.datastore.engine
+        assert engine is not None
+        if engine.dialect.name == "sqlite":
+            # Several processes may share the file: wait for the writer rather than fail at once.
+            event.listen(engine, "connect", _sqlite_busy_timeout)
+            engine.dispose()
+        self.books = bookkeeping(self.name)
+        self.books.metadata.create_all(engine)
+        if self.read_models is not None:
+            self.read_models.create_all(engine)
+
+    def construct_factory(self, env: Any) -> StoreFactory:
+        return StoreFactory(env)
+
+    def construct_recorder(self) -> AtomicTrackingProcessRecorder:
+        recorder = self.factory.process_recorder()
+        assert isinstance(recorder, AtomicTrackingProcessRecorder)
+        return recorder
+
+    @property
+    def datastore(self) -> Any:
+        return self.recorder.datastore
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One database transaction; everything recorded inside it commits together."""
+        with self.datastore.transaction(commit=True) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.datastore.transaction(commit=False) as session:
+            yield session
+
+    def record(
+        self,
+        *aggregates: Any,
+        tracking: Tracking | None = None,
+        project: Callable[[Session, Sequence[Recording]], None] | None = None,
+    ) -> int | None:
+        """Store the aggregates' pending events, the tracking position (if any) and the read-model
+        changes made by `project`, atomically. Returns the last notification position written."""
+        processing = ProcessingEvent(tracking)
+        processing.collect_events(*aggregates)
+        with self.transaction() as session:
+            recordings = self._record(processing)
+            if project is not None:
+                project(session, recordings)
+        return max((r.notification.id for r in recordings), default=None)
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def tracked_position(self, upstream: str) -> int:
+        return self.recorder.max_tracking_id(upstream) or 0

@@ -1,0 +1,72 @@
+"""Test data: valid credit codes, a complete application for the 2018 campaign, tiny real files."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from stdnum.cn import uscc as stdnum_uscc
+
+ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def uscc(region: str = "130102", serial: int = 1, kind: str = "91") -> str:
+    body = f"{kind}{region}{serial:08d}X"[:17]
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+def campaign_2018() -> dict[str, Any]:
+    return json.loads((ROOT / "campaigns" / "2018.json").read_text(encoding="utf-8"))
+
+
+def b64(content: bytes) -> str:
+    return base64.b64encode(content).decode()
+
+
+ENTERPRISE_SECTION: dict[str, Any] = {
+    "legal_representative": "张三", "organisation_code": "12345678-9", "registered_address": "石家庄市长安区中山东路1号",
+    "ownership": "private", "contact_address": "石家庄市长安区中山东路1号", "postal_code": "050000",
+    "contact_person": "李四", "phone": "0311-87000000", "email": "it@example.cn",
+    "revenue": {"2016": "120000000.00", "2017": "150000000.00"}, "industry_code": "3311", "employees": 800,
+    "it_department": "信息中心", "it_headcount": 12, "profile": "钢结构制造企业，年产值1.5亿元。",
+}
+
+CLOUD_SECTION: dict[str, Any] = {
+    "provider_id": "hbcloud-provider", "deployment_mode": "hybrid",
+    "investments": {"2016": "0.00", "2017": "60000.00", "2018": "90000.00"},
+    "first_cloud_date": "2017-05-01",
+    "planning": {"needs_analysis": "ERP 老旧", "feasibility": "评估三家", "provider_selection": "比选",
+                 "scope": "ERP、MES 上云", "deployment_analysis": "混合云", "timing": "2017年5月起"},
+    "overall_results": "运维成本下降30%", "next_steps": "设备上云", "provider_evaluation": "服务及时",
+}
+
+SCENARIOS: list[dict[str, Any]] = [
+    {"category": "business", "scenario": "production_control", "products": ["云MES"],
+     "functions": "排产、报工", "problems_solved": "纸质报工", "results": "效率提升20%",
+     "before_after": [{"indicator": "报工时长", "before": "2小时", "after": "10分钟"}], "metrics": {}},
+    {"category": "equipment", "scenario": "production_equipment", "products": ["设备物联网平台"],
+     "functions": "设备在线监控", "problems_solved": "停机无预警", "results": "停机下降15%",
+     "metrics": {"networked_devices": 120, "total_devices": 300}},
+]
+
+CONTRACTS: list[dict[str, Any]] = [
+    {"contract_id": "c2017", "provider_name": "某云服务有限公司", "number": "HT-2017-001", "signed_on": "2017-04-20",
+     "term_start": "2017-05-01", "term_end": "2018-04-30", "total_amount": "60000.00", "annual_fee": "60000.00"},
+    {"contract_id": "c2018", "provider_name": "某云服务有限公司", "number": "HT-2018-007", "signed_on": "2018-04-25",
+     "term_start": "2018-05-01", "term_end": "2019-04-30", "total_amount": "90000.00", "annual_fee": "90000.00"},
+]
+
+PLEDGE = {"truthful": True, "no_bad_record": True, "share_experience": True}
+
+
+def documents() -> list[dict[str, Any]]:
+    docs = [{"kind": "business_registration", "filename": "营业执照.pdf", "content_type": "application/pdf",
+             "content_base64": b64(PDF)}]
+    for c in CONTRACTS:
+        for kind in ("contract", "invoice", "payment_voucher"):
+            docs.append({"kind": kind, "filename": f"{c['contract_id']}-{kind}.pdf", "content_type": "application/pdf",
+                         "content_base64": b64(PDF + kind.encode() + c["contract_id"].encode()), "contract_id": c["contract_id"]})
+    return docs

@@ -1,0 +1,85 @@
+"""A minimal upstream ("ping") and a downstream that counts what it processed ("tally"), for the
+kit's contract tests. The tally's records get random ids, so nothing but the tracking record stops
+a duplicate: exactly-once is measured, not assumed."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.domain import Aggregate
+from marshmallow import Schema, fields
+from sqlalchemy import func, select
+
+from shared.contract import Contract
+from shared.entity import Entity
+from shared.follower import Outcome
+from shared.store import ServiceStore
+
+SYSTEM = {"id": "test", "role": "service"}
+
+
+class Ping(Entity):
+    class Pinged(Aggregate.Created):
+        actor: dict[str, str]
+        n: int
+        poison: bool
+
+    def __init__(self, actor: dict[str, str], n: int, poison: bool) -> None:
+        self.n = n
+        self.poison = poison
+
+
+class PingData(Schema):
+    n = fields.Integer()
+    poison = fields.Boolean()
+
+
+ping_contract = Contract("ping")
+ping_contract.register(Ping.Pinged, "ping.pinged", PingData)
+
+
+class PingStore(ServiceStore):
+    name = "ping"
+
+    def ping(self, n: int, poison: bool = False) -> int | None:
+        return self.record(Ping._begin(Ping.Pinged, uuid4(), datetime.now(timezone.utc), SYSTEM, n=n, poison=poison))
+
+
+class Tallied(Entity):
+    class Recorded(Aggregate.Created):
+        actor: dict[str, str]
+        source: str
+        position: int
+        event_type: str
+
+    def __init__(self, actor: dict[str, str], source: str, position: int, event_type: str) -> None:
+        self.position = position
+
+
+class TallyStore(ServiceStore):
+    name = "tally"
+
+    def __init__(self, url: str, cure_file: Path | None = None, **kw: Any) -> None:
+        super().__init__(url, **kw)
+        # A poison event fails until this file exists (the operator's fix), then retries succeed.
+        self.cure_file = cure_file
+
+    def handle(self, envelope: dict[str, Any]) -> Outcome:
+        poisoned = envelope["data"].get("poison") or envelope["data"].get("enterprise_name", "").startswith("POISON")
+        if poisoned and not (self.cure_file and self.cure_file.exists()):
+            raise RuntimeError(f"cannot process {envelope['type']} at {envelope['position']}")
+        record = Tallied._begin(Tallied.Recorded, uuid4(), datetime.now(timezone.utc), SYSTEM,
+                                source=envelope["source"], position=envelope["position"], event_type=envelope["type"])
+        return Outcome([record])
+
+    def stats(self, upstream: str) -> dict[str, Any]:
+        """How many events were recorded, and how many distinct upstream positions they cover."""
+        table = self.recorder.events_record_cls.__table__
+        with self.reading() as session:
+            recorded = session.execute(select(func.count()).select_from(table)).scalar_one()
+        positions = [self.mapper.to_domain_event(n).position for n in self.notification_log.select(start=1, limit=1000)]
+        return {"recorded": recorded, "distinct": len(set(positions)), "tracked": self.tracked_position(upstream),
+                "pid": os.getpid()}
