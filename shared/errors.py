@@ -4,6 +4,7 @@ They cross RPC as the same classes (shared/rpc.py registers them with nameko), s
 `except NotFound:`. The only constructor argument is a plain dict, which is what nameko carries."""
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 
@@ -55,8 +56,9 @@ class InvalidInput(ServiceError):
     message_en = "The input is invalid"
 
     @classmethod
-    def fields(cls, errors: dict[str, Any]) -> "InvalidInput":
-        return cls({"fields": errors})
+    def fields(cls, errors: dict[Any, Any]) -> "InvalidInput":
+        # The wire form (JSON: list indexes become string keys), the same in-process and remote.
+        return cls({"fields": json.loads(json.dumps(errors, ensure_ascii=False, default=str))})
 
 
 class NotAuthenticated(ServiceError):

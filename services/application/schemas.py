@@ -24,6 +24,11 @@ def strong_password(value: str) -> None:
         raise ValidationError("at least 10 characters with letters and digits / 密码至少10位，须含字母和数字")
 
 
+def known_industry(code: str) -> None:
+    if not re.fullmatch(r"\d{2,4}", code) or code[:2] not in refdata.industries().division_names:
+        raise ValidationError("not a GB/T 4754-2017 industry code / 不是国民经济行业分类代码")
+
+
 def hebei_county(value: str) -> None:
     if value not in refdata.divisions().counties:
         raise ValidationError("not a county-level division of Hebei (GB/T 2260) / 不是河北省县级行政区划代码")
@@ -177,17 +182,11 @@ class EnterpriseSectionSchema(Schema):
     fax = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{0,30}$"))
     email = fields.Email()
     revenue = year_keyed_money("revenue_years")
-    industry_code = fields.String()
+    industry_code = fields.String(validate=lambda code: known_industry(code))
     employees = fields.Integer(validate=validate.Range(min=0))
     it_department = fields.String(validate=validate.Length(max=200))
     it_headcount = fields.Integer(validate=validate.Range(min=0))
     profile = fields.String(validate=TEXT)
-
-    @validates_schema
-    def known_industry(self, data: dict[str, Any], **_: Any) -> None:
-        code = data.get("industry_code")
-        if code is not None and code[:2] not in refdata.industries().division_names:
-            raise ValidationError({"industry_code": ["not a GB/T 4754-2017 division / 不是国民经济行业分类大类代码"]})
 
 
 class PlanningSchema(Schema):

@@ -62,10 +62,10 @@ CONTRACTS: list[dict[str, Any]] = [
 PLEDGE = {"truthful": True, "no_bad_record": True, "share_experience": True}
 
 
-def documents() -> list[dict[str, Any]]:
+def documents(contracts: list[dict[str, Any]] = CONTRACTS) -> list[dict[str, Any]]:
     docs = [{"kind": "business_registration", "filename": "营业执照.pdf", "content_type": "application/pdf",
              "content_base64": b64(PDF)}]
-    for c in CONTRACTS:
+    for c in contracts:
         for kind in ("contract", "invoice", "payment_voucher"):
             docs.append({"kind": kind, "filename": f"{c['contract_id']}-{kind}.pdf", "content_type": "application/pdf",
                          "content_base64": b64(PDF + kind.encode() + c["contract_id"].encode()), "contract_id": c["contract_id"]})
