@@ -15,6 +15,8 @@ class Settings:
     database_url: str | None  # e.g. postgresql+psycopg2://u:p@host/hbcloud_{service}
     token_secret: str
     clock_setting: str
+    catch_up_seconds: float  # how often followers pull even without a prompt
+    relay_seconds: float  # how often the outbox relay looks for unpublished events
 
     def store_url(self, service: str) -> str:
         """SQLite file per service by default; PostgreSQL by configuration alone."""
@@ -38,4 +40,6 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         database_url=env.get("HBCLOUD_DATABASE_URL") or None,
         token_secret=env.get("HBCLOUD_TOKEN_SECRET", "dev-only-secret-change-me-in-production"),
         clock_setting=env.get("HBCLOUD_CLOCK", "system"),
+        catch_up_seconds=float(env.get("HBCLOUD_CATCH_UP_SECONDS", "5")),
+        relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),
     )

@@ -91,17 +91,31 @@ class Auth(DependencyProvider):
 
 
 class Store(DependencyProvider):
-    """One store (eventsourcing Application) per service container, made at setup."""
+    """One store (eventsourcing Application) per service container. The relay and the followers
+    find it by its attribute name (nameko would rebind a provider held by another provider)."""
 
     def __init__(self, factory: Callable[[Settings], ServiceStore]) -> None:
         self.factory = factory
+        self._store: ServiceStore | None = None
+
+    @property
+    def store(self) -> ServiceStore:
+        if self._store is None:  # setup order between providers is not defined: make on first use
+            self._store = self.factory(settings_from_env())
+        return self._store
 
     def setup(self) -> None:
-        self.settings = settings_from_env()
-        self.store = self.factory(self.settings)
+        _ = self.store
 
     def get_dependency(self, worker_ctx: Any) -> ServiceStore:
         return self.store
+
+
+def _store_of(provider: DependencyProvider, attr: str) -> ServiceStore:
+    for dependency in provider.container.dependencies:
+        if isinstance(dependency, Store) and dependency.attr_name == attr:
+            return dependency.store
+    raise LookupError(f"no Store named {attr!r} on {provider.container.service_name}")
 
 
 def _forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
@@ -138,14 +152,14 @@ class Relay(DependencyProvider):
     """Runs the outbox relay of the service's store in the background; workers may also nudge it
     right after a command so events go out promptly."""
 
-    def __init__(self, store: Store, contract: Contract, interval: float = 0.2) -> None:
-        self.store_provider = store
+    def __init__(self, store_attr: str, contract: Contract) -> None:
+        self.store_attr = store_attr
         self.contract = contract
-        self.interval = interval
 
     def setup(self) -> None:
         settings = settings_from_env()
-        self.relay = OutboxRelay(self.store_provider.store, self.contract, settings.amqp_uri,
+        self.interval = settings.relay_seconds
+        self.relay = OutboxRelay(_store_of(self, self.store_attr), self.contract, settings.amqp_uri,
                                  after_publish=crash_after_publish_hook())
 
     def start(self) -> None:
@@ -192,15 +206,15 @@ class Follow(DependencyProvider):
     """Follows one upstream: catch-up at start and every `interval` seconds; prompts arrive through
     the entrypoint made by `prompt_entrypoint`."""
 
-    def __init__(self, store: Store, upstream: str, handle: Callable[[ServiceStore], Handle], interval: float = 5.0) -> None:
-        self.store_provider = store
+    def __init__(self, store_attr: str, upstream: str, handle: Callable[[Any], Handle]) -> None:
+        self.store_attr = store_attr
         self.upstream = upstream
         self.make_handle = handle
-        self.interval = interval
 
     def setup(self) -> None:
         settings = settings_from_env()
-        store = self.store_provider.store
+        self.interval = settings.catch_up_seconds
+        store = _store_of(self, self.store_attr)
         self.fetch = UpstreamLog(self.upstream, settings)
         self.follower = Follower(store, self.upstream, self.make_handle(store), self.fetch)
 

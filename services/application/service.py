@@ -31,11 +31,11 @@ class ApplicationRpc:
     name = "application"
 
     store: ApplicationService = Store(make_store)  # type: ignore[assignment]
-    relay = Relay(store, contract)
+    relay = Relay("store", contract)
     caller: Caller = Auth()  # type: ignore[assignment]
     # Returns for correction come from the review service; bans and pool removals from audit.
-    review = Follow(store, "review", lambda app: app.on_review_event)
-    audit = Follow(store, "audit", lambda app: app.on_audit_event)
+    review = Follow("store", "review", lambda app: app.on_review_event)
+    audit = Follow("store", "audit", lambda app: app.on_audit_event)
     on_review_event = prompt_entrypoint("review", "review")
     on_audit_event = prompt_entrypoint("audit", "audit")
 
@@ -162,6 +162,15 @@ class ApplicationRpc:
     def list_parked_events(self, include_resolved: bool = False) -> list[dict[str, Any]]:
         require(self._me(), Role.PROVINCE, Role.SERVICE)
         return list_parked(self.store, bool(include_resolved))
+
+    @rpc
+    @guarded
+    def retry_parked_event(self, upstream: str, parked_id: int) -> dict[str, Any]:
+        require(self._me(), Role.PROVINCE, Role.SERVICE)
+        followers = {"review": self.review, "audit": self.audit}
+        if upstream not in followers:
+            raise NotFound({"upstream": upstream})
+        return {"retried": followers[upstream].retry_parked(int(parked_id))}
 
     # ---------------------------------------------------------------- enterprises
     @rpc

@@ -68,7 +68,9 @@ class TallyStore(ServiceStore):
         self.cure_file = cure_file
 
     def handle(self, envelope: dict[str, Any]) -> Outcome:
-        poisoned = envelope["data"].get("poison") or envelope["data"].get("enterprise_name", "").startswith("POISON")
+        data = envelope["data"]
+        poisoned = data.get("poison") or (envelope["type"] == "application.enterprise_registered"
+                                           and data["name"].startswith("POISON"))
         if poisoned and not (self.cure_file and self.cure_file.exists()):
             raise RuntimeError(f"cannot process {envelope['type']} at {envelope['position']}")
         record = Tallied._begin(Tallied.Recorded, uuid4(), datetime.now(timezone.utc), SYSTEM,

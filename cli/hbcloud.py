@@ -1,0 +1,233 @@
+"""hbcloud: a small command-line client for operators and for trying the system out, over RPC.
+
+  python -m cli.hbcloud register --username U --password P --uscc C --name N --county 130102
+  python -m cli.hbcloud login --username U --password P        (keeps the token in ~/.hbcloud/token)
+  python -m cli.hbcloud start --campaign 2018
+  python -m cli.hbcloud fill APPLICATION_ID FILE.json           (every part of the form, see examples/)
+  python -m cli.hbcloud submit APPLICATION_ID
+  python -m cli.hbcloud show APPLICATION_ID [--version N]
+Province: open-campaign FILE, add-provider, provision, list. Operators: bootstrap, wait-ready, clock.
+Errors print their code and both messages and exit with 2."""
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # before nameko and kombu are imported
+
+import argparse
+import base64
+import json
+import mimetypes
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from shared.client import cluster
+from shared.config import settings_from_env
+from shared.errors import ServiceError
+
+TOKEN_FILE = Path(os.environ.get("HBCLOUD_TOKEN_FILE", Path.home() / ".hbcloud" / "token"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def token() -> str | None:
+    return TOKEN_FILE.read_text().strip() if TOKEN_FILE.exists() else None
+
+
+def rpc(call: Callable[[Any], Any], with_token: bool = True) -> Any:
+    with cluster(settings_from_env().amqp_uri, token() if with_token else None) as c:
+        return call(c.application)
+
+
+def show(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def cmd_register(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.register_enterprise({"username": a.username, "password": a.password, "uscc": a.uscc,
+                                              "name": a.name, "county_code": a.county}), with_token=False))
+
+
+def cmd_login(a: argparse.Namespace) -> None:
+    answer = rpc(lambda s: s.login({"username": a.username, "password": a.password}), with_token=False)
+    TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TOKEN_FILE.write_text(answer["token"])
+    TOKEN_FILE.chmod(0o600)
+    show(answer["account"])
+
+
+def cmd_start(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.start_application(a.campaign)))
+
+
+def _document(item: dict[str, Any], base: Path) -> dict[str, Any]:
+    path = base / item["path"]
+    content_type = item.get("content_type") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    doc = {"kind": item["kind"], "filename": path.name, "content_type": content_type,
+           "content_base64": base64.b64encode(path.read_bytes()).decode()}
+    if item.get("contract_id"):
+        doc["contract_id"] = item["contract_id"]
+    return doc
+
+
+def cmd_fill(a: argparse.Namespace) -> None:
+    """Fill the form from one JSON file: enterprise, cloud, scenarios, contracts, documents, pledge."""
+    path = Path(a.file)
+    form = json.loads(path.read_text(encoding="utf-8"))
+
+    def fill(s: Any) -> list[str]:
+        done = []
+        for section in ("enterprise", "cloud"):
+            if section in form:
+                s.update_section(a.application_id, section, form[section])
+                done.append(section)
+        if "scenarios" in form:
+            s.set_scenarios(a.application_id, form["scenarios"])
+            done.append("scenarios")
+        for contract in form.get("contracts", []):
+            s.save_contract(a.application_id, contract)
+            done.append(f"contract {contract.get('contract_id', '')}")
+        for item in form.get("documents", []):
+            s.attach_document(a.application_id, _document(item, path.parent))
+            done.append(f"document {item['path']}")
+        if "pledge" in form:
+            s.give_pledge(a.application_id, form["pledge"])
+            done.append("pledge")
+        return done
+
+    show({"filled": rpc(fill)})
+
+
+def cmd_check(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.check_eligibility(a.application_id)))
+
+
+def cmd_submit(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.submit(a.application_id, idempotency_key=f"cli-submit-{a.application_id}")))
+
+
+def cmd_show(a: argparse.Namespace) -> None:
+    if a.history:
+        show(rpc(lambda s: s.application_history(a.application_id)))
+    else:
+        show(rpc(lambda s: s.get_application(a.application_id, a.version)))
+
+
+def cmd_mine(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.my_applications()))
+
+
+def cmd_open_campaign(a: argparse.Namespace) -> None:
+    settings = json.loads(Path(a.file).read_text(encoding="utf-8"))
+    show(rpc(lambda s: s.open_campaign(settings)))
+
+
+def cmd_add_provider(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.add_provider({"provider_id": a.provider_id, "name": a.name, "uscc": a.uscc, "reason": a.reason})))
+
+
+def cmd_provision(a: argparse.Namespace) -> None:
+    data = {"username": a.username, "role": a.role, "display_name": a.display_name or a.username}
+    if a.division:
+        data["division_code"] = a.division
+    if a.provider_id:
+        data["provider_id"] = a.provider_id
+    show(rpc(lambda s: s.provision_account(data)))
+
+
+def cmd_list(a: argparse.Namespace) -> None:
+    filters = {k: v for k, v in {"status": a.status, "unit_code": a.unit, "county_code": a.county,
+                                 "category": a.category, "page": a.page}.items() if v}
+    show(rpc(lambda s: s.list_applications(filters)))
+
+
+def cmd_pool(a: argparse.Namespace) -> None:
+    show(rpc(lambda s: s.supply_pool({"as_of": a.as_of} if a.as_of else {}), with_token=False))
+
+
+def cmd_bootstrap(a: argparse.Namespace) -> None:
+    """Create the first province account straight in the application store (run on the service's
+    host by scripts/start; every other account is provisioned over RPC by the province)."""
+    from services.application.service import make_store
+
+    username = os.environ.get("HBCLOUD_PROVINCE_USER", "province-admin")
+    password = os.environ.get("HBCLOUD_PROVINCE_PASSWORD", "Change-me-2018")
+    store = make_store(settings_from_env())
+    made = store.bootstrap_province_account(username, password, "河北省工业和信息化厅")
+    print(f"province account {username!r} {'created' if made else 'already exists'}", file=sys.stderr)
+
+
+def cmd_wait_ready(a: argparse.Namespace) -> None:
+    deadline = time.monotonic() + a.timeout
+    while True:
+        try:
+            with cluster(settings_from_env().amqp_uri, timeout=3) as c:
+                c.application.reference_data("contacts")
+            print("application service is answering", file=sys.stderr)
+            return
+        except Exception as e:  # not up yet
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the application service did not answer within {a.timeout}s: {e}")
+            time.sleep(1)
+
+
+def cmd_clock(a: argparse.Namespace) -> None:
+    """Set the instant read by services started with HBCLOUD_CLOCK=file:PATH (replaying a campaign
+    on its own dates, e.g. 2018-12-03T09:00:00+08:00), or `clock system` to go back to real time."""
+    setting = settings_from_env().clock_setting
+    if not setting.startswith("file:"):
+        raise SystemExit("the services read the system clock; start them with HBCLOUD_CLOCK=file:PATH")
+    path = Path(setting[5:])
+    if a.instant == "system":
+        path.unlink(missing_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(a.instant)
+    print(f"clock: {a.instant}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hbcloud", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], None], *args: tuple[str, dict[str, Any]]) -> None:
+        sp = sub.add_parser(name, help=(fn.__doc__ or "").split("\n")[0] or None)
+        for flag, kw in args:
+            sp.add_argument(flag, **kw)
+        sp.set_defaults(fn=fn)
+
+    req = {"required": True}
+    add("register", cmd_register, ("--username", req), ("--password", req), ("--uscc", req), ("--name", req), ("--county", req))
+    add("login", cmd_login, ("--username", req), ("--password", req))
+    add("start", cmd_start, ("--campaign", {"default": "2018"}))
+    add("fill", cmd_fill, ("application_id", {}), ("file", {}))
+    add("check", cmd_check, ("application_id", {}))
+    add("submit", cmd_submit, ("application_id", {}))
+    add("show", cmd_show, ("application_id", {}), ("--version", {"type": int}), ("--history", {"action": "store_true"}))
+    add("mine", cmd_mine)
+    add("open-campaign", cmd_open_campaign, ("file", {"nargs": "?", "default": str(ROOT / "campaigns" / "2018.json")}))
+    add("add-provider", cmd_add_provider, ("--provider-id", req), ("--name", req), ("--uscc", req), ("--reason", {"default": ""}))
+    add("provision", cmd_provision, ("--username", req), ("--role", req), ("--display-name", {}), ("--division", {}),
+        ("--provider-id", {}))
+    add("list", cmd_list, ("--status", {}), ("--unit", {}), ("--county", {}), ("--category", {}), ("--page", {"type": int}))
+    add("pool", cmd_pool, ("--as-of", {}))
+    add("bootstrap", cmd_bootstrap)
+    add("wait-ready", cmd_wait_ready, ("--timeout", {"type": float, "default": 60}))
+    add("clock", cmd_clock, ("instant", {}))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except ServiceError as e:
+        show({"error": e.to_dict()})
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The application service as portals meet it: over the real broker, in its own process."""
+from __future__ import annotations
+
+import pytest
+
+from shared.contract import read_envelope
+from shared.errors import Ineligible, InvalidInput, NotAuthenticated, NotFound
+from shared.identity import Principal, Role, TokenIssuer
+from shared.clock import SystemClock
+from tests.support import builders as b
+from tests.integration.conftest import body, captured_events, raw_text, wait_until
+
+
+def open_campaign_and_pool(system, province: str) -> None:
+    with system.rpc(province) as c:
+        c.application.open_campaign(b.campaign_2018())
+        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
+
+
+def test_an_enterprise_goes_from_registration_to_a_submitted_application(system):
+    with captured_events(system.amqp_uri) as drain:
+        system.start_application()
+        province = system.province_token()
+        open_campaign_and_pool(system, province)
+        with system.rpc() as c:
+            c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1",
+                                               "uscc": b.uscc(), "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+        token = system.login("steelworks", "Secret-pass-1")
+        with system.rpc(token) as c:
+            app = c.application
+            app_id = app.start_application("2018")["application_id"]
+            with pytest.raises(Ineligible) as e:  # typed errors arrive as the same class
+                app.submit(app_id)
+            assert "pledge" in {r["rule"] for r in e.value.details["rules"]}
+            with pytest.raises(InvalidInput) as e:
+                app.update_section(app_id, "enterprise", {"postal_code": "1"})
+            assert "postal_code" in e.value.details["fields"]
+            app.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
+            app.update_section(app_id, "cloud", b.CLOUD_SECTION)
+            app.set_scenarios(app_id, b.SCENARIOS)
+            for contract in b.CONTRACTS:
+                app.save_contract(app_id, contract)
+            for document in b.documents():
+                app.attach_document(app_id, document)
+            app.give_pledge(app_id, b.PLEDGE)
+            first = app.submit(app_id, idempotency_key="submit-1")
+            again = app.submit(app_id, idempotency_key="submit-1")  # a portal retrying after a timeout
+            assert first == again and first["status"] == "submitted"
+            assert app.get_application(app_id)["status"] == "submitted"
+        with system.rpc(province) as c:
+            listed = c.application.list_applications({"status": "submitted"})
+            assert [i["application_id"] for i in listed["items"]] == [app_id]
+            max_position = c.application.get_notifications(0, 1)["max_position"]
+
+        messages = wait_until(lambda: [m for m in drain(1.0)] if len(drain(0.5)) >= max_position else None, timeout=20)
+        assert messages, f"expected {max_position} events"
+        envelopes = [body(m) for m in messages]
+        assert [e["position"] for e in envelopes] == list(range(1, max_position + 1))
+        for message, envelope in zip(messages, envelopes):
+            read_envelope(envelope)  # the public schema holds
+            assert message.content_type == "application/json"
+            assert "__type__" not in raw_text(message) and "password_hash" not in raw_text(message)
+            assert not any("auth" in k.lower() or "token" in k.lower() for k in (message.headers or {}))
+            assert message.delivery_info["routing_key"] == envelope["type"]
+        submitted = [e for e in envelopes if e["type"] == "application.submitted"][0]
+        assert submitted["application_id"] == app_id and submitted["actor"]["role"] == "enterprise"
+        assert submitted["data"]["content"]["contracts"][0]["total_amount"] == "60000.00"
+
+
+def test_missing_and_forged_tokens_and_other_enterprises_learn_nothing(system):
+    system.start_application()
+    open_campaign_and_pool(system, system.province_token())
+    with system.rpc() as c:
+        for i, name in enumerate(["first-ent", "second-ent"], start=1):
+            c.application.register_enterprise({"username": name, "password": "Secret-pass-1", "uscc": b.uscc(serial=i),
+                                               "name": f"企业{i}有限公司", "county_code": "130102"})
+    with system.rpc(system.login("first-ent", "Secret-pass-1")) as c:
+        app_id = c.application.start_application("2018")["application_id"]
+    with system.rpc(system.login("second-ent", "Secret-pass-1")) as c:
+        with pytest.raises(NotFound):
+            c.application.get_application(app_id)
+    forged = TokenIssuer("guessed-secret", SystemClock()).issue(Principal("x", Role.PROVINCE))
+    for token in (None, forged):
+        with system.rpc(token) as c:
+            with pytest.raises(NotAuthenticated):
+                c.application.list_applications({})
