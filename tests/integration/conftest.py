@@ -125,7 +125,7 @@ class System:
 
     def close(self) -> None:
         for p in self.processes:
-            self.stop(p)
+            self.stop(p, kill=True)  # the test is over: no need to wait for a graceful stop
         self.delete_queues()
 
 
