@@ -53,7 +53,11 @@ SYSTEM = Principal(account_id="system", role=Role.SERVICE)
 class TokenIssuer:
     ALGORITHM = "HS256"
 
+    MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+
     def __init__(self, secret: str, clock: Clock, ttl: timedelta = timedelta(hours=8)) -> None:
+        if len(secret.encode()) < self.MIN_SECRET_BYTES:
+            raise ValueError(f"the token secret must be at least {self.MIN_SECRET_BYTES} bytes (HBCLOUD_TOKEN_SECRET)")
         self._secret = secret
         self._clock = clock
         self._ttl = ttl

@@ -79,7 +79,7 @@ def test_missing_and_forged_tokens_and_other_enterprises_learn_nothing(system):
     with system.rpc(system.login("second-ent", "Secret-pass-1")) as c:
         with pytest.raises(NotFound):
             c.application.get_application(app_id)
-    forged = TokenIssuer("guessed-secret", SystemClock()).issue(Principal("x", Role.PROVINCE))
+    forged = TokenIssuer("a-guessed-secret-that-is-long-enough!!", SystemClock()).issue(Principal("x", Role.PROVINCE))
     for token in (None, forged):
         with system.rpc(token) as c:
             with pytest.raises(NotAuthenticated):

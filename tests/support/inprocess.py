@@ -41,7 +41,7 @@ class Session:
 
 
 class Harness:
-    def __init__(self, url: str, clock: FixedClock, secret: str = "unit-test-secret") -> None:
+    def __init__(self, url: str, clock: FixedClock, secret: str = "unit-test-secret-at-least-32-bytes-long") -> None:
         self.clock = clock
         self.issuer = TokenIssuer(secret, clock)
         self.store = ApplicationService(url, clock, self.issuer)

@@ -108,7 +108,7 @@ def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
     def as_token(token):
         return Session(h.service, h.issuer, token)
 
-    forged = TokenIssuer("not-the-system-secret", h.clock).issue(Principal("x", Role.PROVINCE))
+    forged = TokenIssuer("not-the-system-secret-but-long-enough-too", h.clock).issue(Principal("x", Role.PROVINCE))
     header, payload, signature = h.enterprise("steelworks").token.split(".")
     tampered = ".".join([header, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"), signature])
     reasons = {}
