@@ -10,9 +10,14 @@ Province: open-campaign FILE, add-provider, provision, list. Operators: bootstra
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
-import eventlet
+import logging
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # before nameko and kombu are imported
+logging.getLogger("amqp").setLevel(logging.ERROR)  # a closing proxy's harmless channel chatter
 
 import argparse
 import base64

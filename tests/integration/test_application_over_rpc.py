@@ -8,7 +8,7 @@ from shared.errors import Ineligible, InvalidInput, NotAuthenticated, NotFound
 from shared.identity import Principal, Role, TokenIssuer
 from shared.clock import SystemClock
 from tests.support import builders as b
-from tests.integration.conftest import body, captured_events, raw_text, wait_until
+from tests.support.system import body, captured_events, raw_text, wait_until
 
 
 def open_campaign_and_pool(system, province: str) -> None:

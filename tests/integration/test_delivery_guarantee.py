@@ -8,7 +8,7 @@ import json
 from kombu import Connection, Producer
 
 from shared.relay import events_exchange
-from tests.integration.conftest import body, captured_events, wait_until
+from tests.support.system import body, captured_events, wait_until
 from tests.support import builders as b
 
 
