@@ -1,0 +1,159 @@
+"""Benchmarks of the application service, each figure against its floor measured in the same run:
+
+1. RPC round trip: a bare nameko RPC (bench/echo_service.py) vs submitting an application
+   (validation, eligibility, events + read model + idempotency key in one transaction): p50, p99, ratio.
+2. Event append rate: the service's store recording one event per transaction vs a raw SQLite
+   insert-and-commit loop on the same disk (WAL, same row size): events/s and ratio.
+
+    .venv/bin/python bench/bench_application.py [--submissions 100] [--pings 500] [--appends 2000]
+Needs the broker (scripts/start or scripts/test makes one; AMQP_URI)."""
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import logging  # noqa: E402
+
+logging.getLogger("amqp").setLevel(logging.ERROR)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from shared.clock import SHANGHAI, FixedClock  # noqa: E402
+from tests.support import builders as b  # noqa: E402
+from tests.support.inprocess import Harness, fill_complete  # noqa: E402
+from tests.support.system import PROVINCE, System  # noqa: E402
+
+SECRET = "integration-test-secret-32-bytes-long"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(calls: list) -> list[float]:
+    out = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def prepare_applications(data_dir: Path, n: int) -> list[tuple[str, str]]:
+    """n complete, unsubmitted applications, made in-process on the store the service will open."""
+    clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", clock, secret=SECRET)
+    h.store.bootstrap_province_account(*PROVINCE, "province")
+    h.open_2018()
+    prepared = []
+    for i in range(n):
+        ent = h.enterprise(f"bench-{i:04d}", serial=5000 + i)
+        app_id = ent.start_application("2018")["application_id"]
+        fill_complete(ent, app_id)
+        prepared.append((ent.token, app_id))
+    h.store.close()
+    return prepared
+
+
+def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        system = System(Path(tmp), amqp_uri)
+        system.env["HBCLOUD_TOKEN_SECRET"] = SECRET
+        prepared = prepare_applications(Path(tmp) / "data", args.submissions)
+        try:
+            system.start_application()
+            system.start("bench.echo_service", "bench_echo.ping")
+            with system.rpc() as c:
+                for _ in range(50):  # warm up connections and caches
+                    c.bench_echo.ping(1)
+                bare = timed([lambda: c.bench_echo.ping({"a": 1}) for _ in range(args.pings)])
+            submit_ms = []
+            for token, app_id in prepared:
+                with system.rpc(token) as c:
+                    c.application.whoami()  # connection set up outside the measurement
+                    submit_ms += timed([lambda: c.application.submit(app_id)])
+        finally:
+            system.close()
+    return {"bare_p50": statistics.median(bare), "bare_p99": percentile(bare, 0.99),
+            "submit_p50": statistics.median(submit_ms), "submit_p99": percentile(submit_ms, 0.99)}
+
+
+def append_rates(args: argparse.Namespace, directory: Path) -> dict[str, float]:
+    from services.application.domain import Application
+    from shared.identity import TokenIssuer
+    from services.application.app import ApplicationService
+
+    clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
+    store = ApplicationService(f"sqlite:///{directory / 'append.sqlite'}", clock, TokenIssuer(SECRET, clock))
+    actor = {"id": "bench", "role": "enterprise"}
+    from uuid import uuid4
+
+    app = Application._begin(Application.Started, uuid4(), clock.now(), actor, campaign_id="c", campaign_code="2018",
+                             enterprise_id="e", account_id="a", uscc=b.uscc(), enterprise_name="n", county_code="130102",
+                             unit_code="130100")
+    store.record(app)
+    values = {"profile": "x" * 200}
+    start = time.perf_counter()
+    for _ in range(args.appends):
+        app.update_section(clock.now(), actor, "enterprise", values)
+        store.record(app)
+    service_rate = args.appends / (time.perf_counter() - start)
+    row_bytes = len(store.recorder.select_events(app.id, desc=True, limit=1)[0].state)
+    store.close()
+
+    raw = sqlite3.connect(directory / "raw.sqlite", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, originator_id TEXT, version INTEGER, topic TEXT, state BLOB)")
+    payload = os.urandom(row_bytes)
+    start = time.perf_counter()
+    for i in range(args.appends):
+        raw.execute("BEGIN")
+        raw.execute("INSERT INTO events (originator_id, version, topic, state) VALUES (?, ?, ?, ?)",
+                    ("00000000-0000-0000-0000-000000000001", i, "services.application.domain:Application.SectionUpdated", payload))
+        raw.execute("COMMIT")
+    raw_rate = args.appends / (time.perf_counter() - start)
+    raw.close()
+    return {"service_events_per_s": service_rate, "raw_rows_per_s": raw_rate, "row_bytes": row_bytes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=100)
+    parser.add_argument("--pings", type=int, default=500)
+    parser.add_argument("--appends", type=int, default=2000)
+    args = parser.parse_args()
+    amqp_uri = os.environ.get("HBCLOUD_TEST_AMQP_URI") or os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672//"
+
+    rpc = rpc_round_trips(args, amqp_uri)
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:  # the same disk as the project's data
+        rates = append_rates(args, Path(tmp))
+
+    print("\nRPC round trip (ms)           p50       p99")
+    print(f"  bare nameko RPC        {rpc['bare_p50']:9.2f} {rpc['bare_p99']:9.2f}   ({args.pings} calls)")
+    print(f"  submit an application {rpc['submit_p50']:9.2f} {rpc['submit_p99']:9.2f}   ({args.submissions} submissions)")
+    print(f"  ratio submit / bare    {rpc['submit_p50'] / rpc['bare_p50']:9.1f}x {rpc['submit_p99'] / rpc['bare_p99']:8.1f}x")
+    print("\nEvent append, one per transaction, same disk")
+    print(f"  application store      {rates['service_events_per_s']:9.0f} events/s ({rates['row_bytes']} B events)")
+    print(f"  raw SQLite insert+commit {rates['raw_rows_per_s']:7.0f} rows/s")
+    print(f"  ratio store / raw      {rates['service_events_per_s'] / rates['raw_rows_per_s']:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
