@@ -69,12 +69,7 @@ def examples() -> dict[str, dict]:
                                            "content_base64": b.b64(b.PDF)})
         ent.remove_document(app_id, doc["document_id"])
         ent.submit(app_id)
-        returned = {"event_id": "5b1f5c1e-9a43-4e8e-9d1a-3f0f8f1b2c01", "type": "review.returned_for_correction",
-                    "schema_version": 1, "source": "review", "position": 12, "occurred_at": "2018-12-05T02:00:00+00:00",
-                    "aggregate_id": "0d0c1a9e-6b8e-4a57-9a3d-51c1f1e0a001", "aggregate_version": 4, "application_id": app_id,
-                    "actor": {"id": "9f1c3e2a-0000-5000-8000-000000130102", "role": "county"},
-                    "data": {"round": 1, "stage": "county", "reasons": ["营业执照复印件不清晰"]}}
-        outcome = h.store.on_review_event(returned)
+        outcome = h.store.on_review_event(b.returned_for_correction(app_id))
         h.store.record(*outcome.aggregates, project=outcome.project)
         ent.give_pledge(app_id, b.PLEDGE)
         ent.submit(app_id)

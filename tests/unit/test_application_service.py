@@ -269,11 +269,7 @@ def test_a_return_for_correction_reopens_editing_and_resubmission_is_round_two(h
     ent, app_id = started(h)
     fill_complete(ent, app_id)
     ent.submit(app_id)
-    envelope = {"event_id": "7d0c2f7e-2f1e-4d55-9a9e-0d6f3c1b9a01", "type": "review.returned_for_correction",
-                "schema_version": 1, "source": "review", "position": 9, "occurred_at": "2018-12-08T02:00:00+00:00",
-                "aggregate_id": "case-1", "aggregate_version": 3, "application_id": app_id,
-                "actor": {"id": "county-130102", "role": "county"},
-                "data": {"round": 1, "stage": "county", "reasons": ["营业执照复印件不清晰"]}}
+    envelope = b.returned_for_correction(app_id)
     outcome = h.store.on_review_event(envelope)
     h.store.record(*outcome.aggregates, project=outcome.project)
     view = ent.get_application(app_id)
