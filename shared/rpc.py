@@ -13,13 +13,14 @@ import eventlet
 from marshmallow import Schema, ValidationError
 from nameko import exceptions as nameko_exceptions
 from nameko.events import event_handler
+from nameko.rpc import rpc
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.config import Settings, settings_from_env
 from shared.contract import Contract, log_page
-from shared.errors import ALL_ERRORS, Forbidden, InternalError, InvalidInput, ServiceError
-from shared.follower import Follower, Handle
+from shared.errors import ALL_ERRORS, Forbidden, InternalError, InvalidInput, NotFound, ServiceError
+from shared.follower import Follower, Handle, list_parked
 from shared.identity import READS_EVENT_LOGS, SYSTEM, Principal, Role, TokenIssuer
 from shared.relay import OutboxRelay
 from shared.store import ServiceStore
@@ -118,7 +119,7 @@ def _store_of(provider: DependencyProvider, attr: str) -> ServiceStore:
     raise LookupError(f"no Store named {attr!r} on {provider.container.service_name}")
 
 
-def _forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
+def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
     """Run `job` every `interval` seconds in a managed thread. Failures are logged, never raised:
     an exception escaping a managed thread stops the whole service process."""
 
@@ -163,13 +164,30 @@ class Relay(DependencyProvider):
                                  after_publish=crash_after_publish_hook())
 
     def start(self) -> None:
-        _forever(self.container, self.interval, self.relay.publish_pending, "relay")
+        run_forever(self.container, self.interval, self.relay.publish_pending, "relay")
 
     def stop(self) -> None:
         self.relay.close()
 
     def get_dependency(self, worker_ctx: Any) -> OutboxRelay:
         return self.relay
+
+
+class Every(DependencyProvider):
+    """Runs `job(store)` every `seconds` in the background (e.g. deadline scans from the clock)."""
+
+    def __init__(self, store_attr: str, job: Callable[[Any], Any], seconds: float, name: str) -> None:
+        self.store_attr = store_attr
+        self.job = job
+        self.seconds = seconds
+        self.name = name
+
+    def start(self) -> None:
+        store = _store_of(self, self.store_attr)
+        run_forever(self.container, self.seconds, lambda: self.job(store), self.name)
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
 
 
 class UpstreamLog:
@@ -219,7 +237,7 @@ class Follow(DependencyProvider):
         self.follower = Follower(store, self.upstream, self.make_handle(store), self.fetch)
 
     def start(self) -> None:
-        _forever(self.container, self.interval, self.follower.catch_up, f"catch-up from {self.upstream}")
+        run_forever(self.container, self.interval, self.follower.catch_up, f"catch-up from {self.upstream}")
 
     def stop(self) -> None:
         self.fetch.close()
@@ -239,6 +257,38 @@ def prompt_entrypoint(upstream: str, follower_attr: str) -> Callable[..., None]:
 
     on_upstream_event.__name__ = f"on_{upstream}_event"
     return on_upstream_event
+
+
+class EventLogRpc:
+    """RPCs every service offers on its own log and its followers, mixed into each service class:
+    `get_notifications` for consumers, parked events for operators. The class sets `store`,
+    `caller`, `contract` and `followed` (attribute names of its Follow dependencies)."""
+
+    contract: Contract
+    followed: tuple[str, ...] = ()
+
+    @rpc
+    @guarded
+    def get_notifications(self, after: int, limit: int = 500) -> dict[str, Any]:
+        return notifications_page(self.store, self.contract, self.caller, after, limit)  # type: ignore[attr-defined]
+
+    @rpc
+    @guarded
+    def list_parked_events(self, include_resolved: bool = False) -> list[dict[str, Any]]:
+        self._operator()
+        return list_parked(self.store, bool(include_resolved))  # type: ignore[attr-defined]
+
+    @rpc
+    @guarded
+    def retry_parked_event(self, upstream: str, parked_id: int) -> dict[str, Any]:
+        self._operator()
+        if upstream not in self.followed:
+            raise NotFound({"upstream": upstream, "followed": list(self.followed)})
+        return {"retried": getattr(self, upstream).retry_parked(int(parked_id))}
+
+    def _operator(self) -> None:
+        if self.caller.principal().role not in (Role.PROVINCE, Role.SERVICE):  # type: ignore[attr-defined]
+            raise Forbidden()
 
 
 def notifications_page(store: ServiceStore, contract: Contract, caller: Caller, after: int, limit: int) -> dict[str, Any]:

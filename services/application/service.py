@@ -8,10 +8,9 @@ from nameko.rpc import rpc
 
 from shared import refdata
 from shared.config import Settings
-from shared.follower import list_parked
 from shared.identity import Role, TokenIssuer
-from shared.rpc import Auth, Caller, Follow, Relay, Store, guarded, load, notifications_page, prompt_entrypoint
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.rpc import Auth, Caller, EventLogRpc, Follow, Relay, Store, guarded, load, prompt_entrypoint
+from shared.errors import InvalidInput, NotFound
 
 from services.application import schemas as s
 from services.application.app import ApplicationService, require
@@ -27,8 +26,10 @@ SECTIONS = {"enterprise": s.EnterpriseSectionSchema(), "cloud": s.CloudSectionSc
 REFERENCE = ("divisions", "industries", "taxonomy", "contacts")
 
 
-class ApplicationRpc:
+class ApplicationRpc(EventLogRpc):
     name = "application"
+    contract = contract
+    followed = ("review", "audit")
 
     store: ApplicationService = Store(make_store)  # type: ignore[assignment]
     relay = Relay("store", contract)
@@ -69,11 +70,6 @@ class ApplicationRpc:
     @guarded
     def supply_pool(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.store.pool(load(s.PoolQuerySchema(), query)["as_of"])
-
-    @rpc
-    @guarded
-    def get_notifications(self, after: int, limit: int = 500) -> dict[str, Any]:
-        return notifications_page(self.store, contract, self.caller, after, limit)
 
     # ---------------------------------------------------------------- any signed-in account
     @rpc
@@ -157,20 +153,6 @@ class ApplicationRpc:
         me = self._me()
         return self.store.list_applications(me, load(s.ListApplicationsSchema(), filters))
 
-    @rpc
-    @guarded
-    def list_parked_events(self, include_resolved: bool = False) -> list[dict[str, Any]]:
-        require(self._me(), Role.PROVINCE, Role.SERVICE)
-        return list_parked(self.store, bool(include_resolved))
-
-    @rpc
-    @guarded
-    def retry_parked_event(self, upstream: str, parked_id: int) -> dict[str, Any]:
-        require(self._me(), Role.PROVINCE, Role.SERVICE)
-        followers = {"review": self.review, "audit": self.audit}
-        if upstream not in followers:
-            raise NotFound({"upstream": upstream})
-        return {"retried": followers[upstream].retry_parked(int(parked_id))}
 
     # ---------------------------------------------------------------- enterprises
     @rpc
@@ -275,4 +257,3 @@ class ApplicationRpc:
         return self.store.get_document(self._me(), application_id, str(document_id))
 
 
-__all__ = ["ApplicationRpc", "Forbidden"]
