@@ -255,5 +255,3 @@ class ApplicationRpc(EventLogRpc):
     @guarded
     def get_document(self, application_id: str, document_id: str) -> dict[str, Any]:
         return self.store.get_document(self._me(), application_id, str(document_id))
-
-

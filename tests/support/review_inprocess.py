@@ -1,0 +1,63 @@
+"""The application and review services side by side in-process (no broker): each follows the
+other's log directly, so review behaviour is tested on the real envelopes the application emits."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nameko.testing.services import worker_factory
+
+from services.application.events import contract as application_contract
+from services.review.app import ReviewService
+from services.review.events import contract as review_contract
+from services.review.service import ReviewRpc
+from shared.clock import FixedClock
+from shared.contract import log_page
+from shared.follower import Follower
+from tests.support import builders as b
+from tests.support.inprocess import Harness, Session, fill_complete
+
+CHECKED = {"confirmed": True, "remark": ""}
+
+
+class Both:
+    def __init__(self, tmp: Path, clock: FixedClock) -> None:
+        self.app = Harness(f"sqlite:///{tmp / 'application.sqlite'}", clock)
+        self.clock = clock
+        self.store = ReviewService(f"sqlite:///{tmp / 'review.sqlite'}", clock)
+        self.service = worker_factory(ReviewRpc, store=self.store)
+        self.review_follows = Follower(self.store, "application", self.store.on_application_event,
+                                       lambda after, limit: log_page(self.app.store, application_contract, after, limit))
+        self.application_follows = Follower(self.app.store, "review", self.app.store.on_review_event,
+                                            lambda after, limit: log_page(self.store, review_contract, after, limit))
+        self.app.open_2018()
+        self.sync()
+
+    def sync(self) -> None:
+        """Deliver what each service published to the other (what the broker does in production)."""
+        self.review_follows.catch_up()
+        self.application_follows.catch_up()
+
+    def review(self, session: Session) -> Session:
+        """The same account, calling the review service."""
+        return Session(self.service, self.app.issuer, session.token, session._relogin)
+
+    def submitted(self, username: str = "steelworks", serial: int = 1, county: str = "130102",
+                  region: str = "130102") -> tuple[Session, str]:
+        ent = self.app.enterprise(username, serial=serial, county=county, region=region)
+        app_id = ent.start_application("2018")["application_id"]
+        fill_complete(ent, app_id)
+        ent.submit(app_id)
+        self.sync()
+        return ent, app_id
+
+
+def all_confirmed(contract_ids: list[str] | None = None) -> dict[str, Any]:
+    ids = contract_ids if contract_ids is not None else [c["contract_id"] for c in b.CONTRACTS]
+    return {"items": {"first_cloud_date": CHECKED, "content": CHECKED, "results": CHECKED,
+                      "contracts": {cid: CHECKED for cid in ids}}}
+
+
+def checklist_all_match(case: dict[str, Any]) -> dict[str, Any]:
+    return {"checklist": {d["document_id"]: {"matches_original": True} for d in case["content"]["documents"]},
+            "complete": True, "decision": "pass", "remarks": "原件已审，与系统提交复印件一致"}

@@ -1,0 +1,209 @@
+"""The review service through its entrypoints, following the real application service in-process:
+who may act where, the return-for-correction round trip, bad input, worklists, deadlines."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from shared.clock import SHANGHAI
+from shared.errors import Conflict, DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound
+from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match
+
+
+@pytest.fixture
+def both(tmp_path, clock) -> Both:
+    return Both(tmp_path, clock)
+
+
+@pytest.fixture
+def reviewers(both):
+    p = both.app.provision
+    return {
+        "provider": both.review(p("cloudco", "provider", provider_id="hbcloud-provider")),
+        "other_provider": both.review(p("othercloud", "provider", provider_id="other-cloud")),
+        "county": both.review(p("changan", "county", division_code="130102")),
+        "other_county": both.review(p("qiaoxi", "county", division_code="130104")),
+        "city": both.review(p("sjz-city", "city", division_code="130100")),
+        "other_city": both.review(p("tangshan", "city", division_code="130200")),
+        "province": both.review(both.app.province),
+    }
+
+
+def recommend(both: Both, r: dict, app_id: str) -> dict:
+    r["provider"].provider_answer(app_id, all_confirmed())
+    case = r["county"].get_case(app_id)
+    r["county"].county_review(app_id, checklist_all_match(case))
+    return r["city"].city_review(app_id, {"decision": "recommend", "opinion": "上云成效显著，同意推荐"})
+
+
+def test_a_submission_opens_a_case_at_the_provider_step(both, reviewers):
+    _, app_id = both.submitted()
+    case = reviewers["province"].get_case(app_id)
+    assert (case["stage"], case["status"], case["round"]) == ("provider", "open", 1)
+    assert case["deadlines"] == {"provider": "2018-12-09", "county": "2018-12-11", "city": "2018-12-13",
+                                 "system_close": "2018-12-15"}
+
+
+def test_confirmed_passed_and_recommended_by_correctly_scoped_accounts_with_a_return_round_between(both, reviewers):
+    ent, app_id = both.submitted()
+    r = reviewers
+    r["provider"].provider_answer(app_id, all_confirmed())
+    case = r["county"].get_case(app_id)
+    checklist = {d["document_id"]: {"matches_original": True} for d in case["content"]["documents"]}
+    first_doc = next(iter(checklist))
+    checklist[first_doc] = {"matches_original": False, "remark": "营业执照复印件模糊"}
+    answer = r["county"].county_review(app_id, {"checklist": checklist, "complete": True, "decision": "return",
+                                                "reasons": ["营业执照复印件与原件不一致"]})
+    assert answer["status"] == "returned"
+    both.sync()
+    view = ent.get_application(app_id)
+    assert view["status"] == "returned" and view["returns"][0]["reasons"] == ["营业执照复印件与原件不一致"]
+
+    both.clock.set(datetime(2018, 12, 10, 9, 0, tzinfo=SHANGHAI))  # after the submission deadline: a resubmission is fine
+    ent.update_section(app_id, "enterprise", {"profile": "补充后的企业简介"})
+    assert ent.submit(app_id)["round"] == 2
+    both.sync()
+    case = r["county"].get_case(app_id)
+    assert (case["round"], case["stage"], case["step_results"]) == (2, "provider", {})
+    with pytest.raises(InvalidState):  # the county's step waits for the provider again
+        r["county"].county_review(app_id, checklist_all_match(case))
+    result = recommend(both, r, app_id)
+    assert result["status"] == "recommended"
+    history = [e["type"] for e in r["province"].case_history(app_id)]
+    assert history == ["review.case_opened", "review.provider_confirmed", "review.returned_for_correction",
+                       "review.case_restarted", "review.provider_confirmed", "review.county_passed", "review.recommended"]
+    recommended = r["province"].case_history(app_id)[-1]
+    assert recommended["application_id"] == app_id
+    assert recommended["data"]["content"]["enterprise"]["profile"] == "补充后的企业简介"
+    assert recommended["data"]["provider_confirmation"]["by"]["role"] == "provider"
+
+
+def test_only_the_named_provider_its_county_and_its_city_may_act(both, reviewers):
+    ent, app_id = both.submitted()
+    r = reviewers
+    for outsider in ("other_provider", "other_county", "other_city"):
+        with pytest.raises(NotFound):
+            r[outsider].get_case(app_id)
+    with pytest.raises(NotFound):
+        r["other_provider"].provider_answer(app_id, all_confirmed())
+    with pytest.raises(Forbidden):
+        r["county"].provider_answer(app_id, all_confirmed())  # a county is not the provider
+    r["provider"].provider_answer(app_id, all_confirmed())
+    case = r["county"].get_case(app_id)
+    with pytest.raises(NotFound):
+        r["other_county"].county_review(app_id, checklist_all_match(case))
+    with pytest.raises(Forbidden):
+        r["city"].county_review(app_id, checklist_all_match(case))  # 石家庄 has counties of its own
+    with pytest.raises(Forbidden):
+        both.review(ent).county_review(app_id, checklist_all_match(case))  # an enterprise reviews nothing
+    with pytest.raises(NotAuthenticated):
+        both.review(both.app.anonymous).get_case(app_id)
+
+
+def test_a_provider_removed_from_the_pool_can_no_longer_confirm(both, reviewers):
+    _, app_id = both.submitted()
+    both.app.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "抽查发现弄虚作假"})
+    both.sync()
+    with pytest.raises(Forbidden) as e:
+        reviewers["provider"].provider_answer(app_id, all_confirmed())
+    assert "资源池" in e.value.payload["message_zh"]
+
+
+def test_dingzhou_one_bureau_records_the_county_and_the_city_step_separately(both):
+    ent, app_id = both.submitted(username="dingzhou-ent", serial=7, county="130682", region="130682")
+    provider = both.review(both.app.provision("cloudco", "provider", provider_id="hbcloud-provider"))
+    bureau = both.review(both.app.provision("dingzhou-bureau", "city", division_code="130682"))
+    provider.provider_answer(app_id, all_confirmed())
+    assert [i["application_id"] for i in bureau.worklist({})["items"]] == [app_id]
+    bureau.county_review(app_id, checklist_all_match(bureau.get_case(app_id)))
+    bureau.city_review(app_id, {"decision": "recommend", "opinion": "同意推荐"})
+    steps = [e["type"] for e in bureau.case_history(app_id)]
+    assert steps[-2:] == ["review.county_passed", "review.recommended"]
+
+
+def test_bad_input_gets_typed_errors_and_records_nothing(both, reviewers):
+    _, app_id = both.submitted()
+    before = both.store.max_position()
+    with pytest.raises(InvalidInput) as e:
+        reviewers["provider"].provider_answer(app_id, {"items": {"first_cloud_date": {"confirmed": "maybe"}}})
+    assert {"items"} == set(e.value.details["fields"])
+    with pytest.raises(InvalidInput):
+        reviewers["provider"].provider_answer(app_id, all_confirmed(["c2017"]))  # one contract unanswered
+    with pytest.raises(InvalidInput):
+        reviewers["provider"].provider_answer(app_id, all_confirmed() | {"decision": "maybe"})
+    with pytest.raises(NotFound):
+        reviewers["provider"].provider_answer("not-an-application", all_confirmed())
+    assert both.store.max_position() == before
+
+
+def test_worklists_show_pending_overdue_and_done_and_the_province_sees_progress(both, reviewers):
+    _, first = both.submitted()
+    _, second = both.submitted(username="second-ent", serial=2)
+    r = reviewers
+    assert r["provider"].worklist({})["total"] == 2
+    assert r["county"].worklist({})["total"] == 0
+    r["provider"].provider_answer(first, all_confirmed())
+    assert [i["application_id"] for i in r["county"].worklist({})["items"]] == [first]
+    assert r["provider"].worklist({"view": "done"})["total"] == 1
+    assert r["other_county"].worklist({})["total"] == 0
+
+    both.clock.set(datetime(2018, 12, 10, 0, 1, tzinfo=SHANGHAI))  # past the provider's date (12-09)
+    assert both.store.check_deadlines() == 1
+    overdue = r["provider"].worklist({"view": "overdue"})
+    assert [i["application_id"] for i in overdue["items"]] == [second] and overdue["items"][0]["overdue"] is True
+    assert [i["application_id"] for i in r["province"].worklist({"view": "overdue"})["items"]] == [second]
+    progress = r["province"].progress("2018")
+    assert progress["cases_total"] == 2 and progress["overdue_total"] == 1
+    assert {(row["stage"], row["cases"]) for row in progress["rows"]} == {("provider", 1), ("county", 1)}
+    with pytest.raises(Forbidden):
+        r["city"].progress("2018")
+    assert both.store.check_deadlines() == 0  # flagged once
+
+
+def test_at_the_system_close_unfinished_cases_lapse_and_no_review_action_is_accepted(both, reviewers):
+    _, app_id = both.submitted()
+    both.clock.set(datetime(2018, 12, 16, 0, 0, tzinfo=SHANGHAI))
+    with pytest.raises(DeadlinePassed):
+        reviewers["provider"].provider_answer(app_id, all_confirmed())
+    both.store.check_deadlines()
+    case = reviewers["province"].get_case(app_id)
+    assert case["status"] == "lapsed"
+    lapsed = reviewers["province"].case_history(app_id)[-1]
+    assert lapsed["type"] == "review.case_lapsed" and lapsed["data"]["stage"] == "provider"
+    assert lapsed["actor"] == {"id": "system", "role": "service"}
+
+
+def test_a_withdrawn_application_closes_its_case(both, reviewers):
+    ent, app_id = both.submitted()
+    ent.withdraw(app_id, {"reason": "不再参评"})
+    both.sync()
+    assert reviewers["province"].get_case(app_id)["status"] == "withdrawn"
+    assert reviewers["provider"].worklist({})["total"] == 0
+
+
+def test_a_city_ranks_exactly_its_recommended_applications(both, reviewers):
+    ids = []
+    for i in range(3):
+        _, app_id = both.submitted(username=f"rank-ent-{i}", serial=20 + i)
+        ids.append(app_id)
+    for app_id in ids[:2]:
+        recommend(both, reviewers, app_id)
+    with pytest.raises(InvalidInput):
+        reviewers["city"].rank_recommendations({"campaign_code": "2018", "application_ids": ids})  # one is not recommended
+    ranked = reviewers["city"].rank_recommendations({"campaign_code": "2018", "application_ids": [ids[1], ids[0]]})
+    assert ranked["application_ids"] == [ids[1], ids[0]]
+    reviewers["city"].rank_recommendations({"campaign_code": "2018", "application_ids": [ids[0], ids[1]]})
+    with pytest.raises(InvalidInput):
+        reviewers["other_city"].rank_recommendations({"campaign_code": "2018", "application_ids": ids[:2]})
+    with pytest.raises(Forbidden):
+        reviewers["county"].rank_recommendations({"campaign_code": "2018", "application_ids": ids[:2]})
+
+
+def test_two_reviewers_acting_at_once_do_not_both_succeed(both, reviewers):
+    _, app_id = both.submitted()
+    stale = both.store.repository.get(both.store._case(app_id).id)
+    reviewers["provider"].provider_answer(app_id, all_confirmed())
+    stale.provider_answer(both.clock.now(), {"id": "x", "role": "provider"}, all_confirmed()["items"], "answer", [], "")
+    with pytest.raises(Conflict):
+        both.store._commit(both.store._save(stale), {})
