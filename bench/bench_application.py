@@ -79,7 +79,7 @@ def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]
         prepared = prepare_applications(Path(tmp) / "data", args.submissions)
         try:
             system.start_application()
-            system.start("bench.echo_service", "bench_echo.ping")
+            system.start("bench.echo_service:Echo", "bench_echo.ping")
             with system.rpc() as c:
                 for _ in range(50):  # warm up connections and caches
                     c.bench_echo.ping(1)

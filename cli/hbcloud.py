@@ -6,7 +6,8 @@
   python -m cli.hbcloud fill APPLICATION_ID FILE.json           (every part of the form, see examples/)
   python -m cli.hbcloud submit APPLICATION_ID
   python -m cli.hbcloud show APPLICATION_ID [--version N]
-Province: open-campaign FILE, add-provider, provision, list. Operators: bootstrap, wait-ready, clock.
+Province: open-campaign FILE, add-provider, provision, list. Reviewers: worklist, case, confirm,
+county-review, city-review. Operators: bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
@@ -41,9 +42,13 @@ def token() -> str | None:
     return TOKEN_FILE.read_text().strip() if TOKEN_FILE.exists() else None
 
 
-def rpc(call: Callable[[Any], Any], with_token: bool = True) -> Any:
+def rpc(call: Callable[[Any], Any], with_token: bool = True, service: str = "application") -> Any:
     with cluster(settings_from_env().amqp_uri, token() if with_token else None) as c:
-        return call(c.application)
+        return call(getattr(c, service))
+
+
+def review(call: Callable[[Any], Any]) -> Any:
+    return rpc(call, service="review")
 
 
 def show(value: Any) -> None:
@@ -152,6 +157,50 @@ def cmd_pool(a: argparse.Namespace) -> None:
     show(rpc(lambda s: s.supply_pool({"as_of": a.as_of} if a.as_of else {}), with_token=False))
 
 
+def cmd_worklist(a: argparse.Namespace) -> None:
+    """A reviewer's queue: pending (default), overdue or done."""
+    show(review(lambda s: s.worklist({"view": a.view, "page": a.page})))
+
+
+def cmd_case(a: argparse.Namespace) -> None:
+    show(review(lambda s: s.case_history(a.application_id) if a.history else s.get_case(a.application_id)))
+
+
+def cmd_confirm(a: argparse.Namespace) -> None:
+    """Provider confirmation: every item confirmed unless named in --dispute ITEM=REMARK
+    (items: first_cloud_date, content, results, contract:ID); --reject with --reason refuses outright."""
+    def answer(s: Any) -> Any:
+        case = s.get_case(a.application_id)
+        ok = {"confirmed": True, "remark": ""}
+        items: dict[str, Any] = {"first_cloud_date": dict(ok), "content": dict(ok), "results": dict(ok),
+                                 "contracts": {c["contract_id"]: dict(ok) for c in case["content"]["contracts"]}}
+        for spec in a.dispute or []:
+            item, _, remark = spec.partition("=")
+            target = items["contracts"] if item.startswith("contract:") else items
+            target[item.removeprefix("contract:")] = {"confirmed": False, "remark": remark}
+        return s.provider_answer(a.application_id, {"items": items, "decision": "reject" if a.reject else "answer",
+                                                    "reasons": a.reason or [], "remarks": a.remarks})
+    show(review(answer))
+
+
+def cmd_county_review(a: argparse.Namespace) -> None:
+    """County review: every document matches its original unless named in --mismatch DOC_ID=REMARK."""
+    def act(s: Any) -> Any:
+        case = s.get_case(a.application_id)
+        checklist = {d["document_id"]: {"matches_original": True, "remark": ""} for d in case["content"]["documents"]}
+        for spec in a.mismatch or []:
+            doc, _, remark = spec.partition("=")
+            checklist[doc] = {"matches_original": False, "remark": remark}
+        return s.county_review(a.application_id, {"checklist": checklist, "complete": not a.incomplete,
+                                                  "decision": a.decision, "reasons": a.reason or [], "remarks": a.remarks})
+    show(review(act))
+
+
+def cmd_city_review(a: argparse.Namespace) -> None:
+    show(review(lambda s: s.city_review(a.application_id, {"decision": a.decision, "opinion": a.opinion,
+                                                           "reasons": a.reason or []})))
+
+
 def cmd_bootstrap(a: argparse.Namespace) -> None:
     """Create the first province account straight in the application store (run on the service's
     host by scripts/start; every other account is provisioned over RPC by the province)."""
@@ -165,12 +214,18 @@ def cmd_bootstrap(a: argparse.Namespace) -> None:
 
 
 def cmd_wait_ready(a: argparse.Namespace) -> None:
+    """Wait until every service named in HBCLOUD_SERVICES answers."""
     deadline = time.monotonic() + a.timeout
+    services = os.environ.get("HBCLOUD_SERVICES", "application review").split()
     while True:
         try:
             with cluster(settings_from_env().amqp_uri, timeout=3) as c:
-                c.application.reference_data("contacts")
-            print("application service is answering", file=sys.stderr)
+                for service in services:  # get_notifications answers every caller, if only with an error
+                    try:
+                        getattr(c, service).get_notifications(0, 1)
+                    except ServiceError:
+                        pass
+            print(f"answering: {', '.join(services)}", file=sys.stderr)
             return
         except Exception as e:  # not up yet
             if time.monotonic() > deadline:
@@ -218,6 +273,16 @@ def parser() -> argparse.ArgumentParser:
         ("--provider-id", {}))
     add("list", cmd_list, ("--status", {}), ("--unit", {}), ("--county", {}), ("--category", {}), ("--page", {"type": int}))
     add("pool", cmd_pool, ("--as-of", {}))
+    add("worklist", cmd_worklist, ("--view", {"default": "pending", "choices": ["pending", "overdue", "done"]}),
+        ("--page", {"type": int, "default": 1}))
+    add("case", cmd_case, ("application_id", {}), ("--history", {"action": "store_true"}))
+    add("confirm", cmd_confirm, ("application_id", {}), ("--dispute", {"action": "append"}), ("--reject", {"action": "store_true"}),
+        ("--reason", {"action": "append"}), ("--remarks", {"default": ""}))
+    add("county-review", cmd_county_review, ("application_id", {}), ("--decision", {"default": "pass", "choices": ["pass", "return", "reject"]}),
+        ("--mismatch", {"action": "append"}), ("--incomplete", {"action": "store_true"}), ("--reason", {"action": "append"}),
+        ("--remarks", {"default": ""}))
+    add("city-review", cmd_city_review, ("application_id", {}), ("--decision", {"required": True, "choices": ["recommend", "decline", "return"]}),
+        ("--opinion", {"required": True}), ("--reason", {"action": "append"}))
     add("bootstrap", cmd_bootstrap)
     add("wait-ready", cmd_wait_ready, ("--timeout", {"type": float, "default": 60}))
     add("clock", cmd_clock, ("instant", {}))

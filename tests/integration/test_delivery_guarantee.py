@@ -103,7 +103,7 @@ def test_a_relay_killed_between_publishing_and_recording_publishes_again_and_not
                                        "name": f"早期企业{i}", "county_code": "130102"})
         expected = store.max_position()
         store.close()
-        crashing = system.start("services.application.service", "tally.stats", HBCLOUD_FAULT_CRASH_AFTER_PUBLISH="1")
+        crashing = system.start("services.application.service:ApplicationRpc", "tally.stats", HBCLOUD_FAULT_CRASH_AFTER_PUBLISH="1")
         assert wait_until(lambda: crashing.poll() is not None, timeout=20), "the relay did not crash"
         assert crashing.returncode == 70
         first = len(drain(2.0))

@@ -17,12 +17,14 @@ from kombu import Connection, Queue
 
 from shared.client import cluster
 from shared.config import settings_from_env
+from shared.errors import ServiceError
 from shared.relay import events_exchange
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 PROVINCE = ("province-admin", "Province-admin-2018")
-QUEUES = ["rpc-application", "rpc-tally", "evt-application-#--tally.on_application_event",
+QUEUES = ["rpc-application", "rpc-tally", "rpc-review", "evt-application-#--tally.on_application_event",
+          "evt-application-#--review.on_application_event",
           "evt-review-#--application.on_review_event", "evt-audit-#--application.on_audit_event", "test-capture"]
 
 
@@ -76,7 +78,7 @@ class System:
         store.close()
 
     def start(self, module: str, probe: str, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = open(self.tmp / f"{module.split('.')[-2]}-{len(self.processes)}.log", "ab")
+        log = open(self.tmp / f"{module.split(':')[-1]}-{len(self.processes)}.log", "ab")
         process = subprocess.Popen([NAMEKO, "run", "--config", str(ROOT / "config" / "nameko.yaml"), module],
                                    cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
@@ -88,16 +90,21 @@ class System:
                 with cluster(self.amqp_uri, timeout=2) as c:
                     getattr(getattr(c, service), method)(*(["contacts"] if method == "reference_data" else []))
                 return process
+            except ServiceError:
+                return process  # a typed refusal is an answer: the service is up
             except Exception:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{module} did not start:\n{self.logs()}")
                 time.sleep(0.3)
 
     def start_application(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        return self.start("services.application.service", "application.reference_data", **extra_env)
+        return self.start("services.application.service:ApplicationRpc", "application.reference_data", **extra_env)
+
+    def start_review(self, **extra_env: str) -> subprocess.Popen[bytes]:
+        return self.start("services.review.service:ReviewRpc", "review.worklist", **extra_env)
 
     def start_tally(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        return self.start("tests.support.tally_service", "tally.stats", **extra_env)
+        return self.start("tests.support.tally_service:TallyRpc", "tally.stats", **extra_env)
 
     def stop(self, process: subprocess.Popen[bytes], kill: bool = False) -> None:
         if process.poll() is None:

@@ -16,8 +16,10 @@ def test_every_compose_service_runs_a_module_that_exists():
     assert "application" in ours and "bootstrap" in ours
     for name, service in ours.items():
         command = service["command"]
-        module = command[-1] if command[0] == "nameko" else command[2]
-        importlib.import_module(module)
+        target = command[-1] if command[0] == "nameko" else command[2]
+        module, _, cls = target.partition(":")
+        imported = importlib.import_module(module)
+        assert not cls or hasattr(imported, cls), target
         assert "HBCLOUD_TOKEN_SECRET" in service["environment"], name
 
 

@@ -1,0 +1,101 @@
+"""The review service with the application service, as processes on the real broker: an application
+submitted by an enterprise is confirmed by its provider, returned by its county, corrected and
+resubmitted, then passed and recommended, each step by a correctly scoped account."""
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import Forbidden, NotFound
+from tests.support import builders as b
+from tests.support.review_inprocess import all_confirmed, checklist_all_match
+from tests.support.system import wait_until
+
+
+def provision(system, province: str, username: str, role: str, **extra: str) -> tuple[str, str]:
+    with system.rpc(province) as c:
+        password = c.application.provision_account({"username": username, "role": role, "display_name": username,
+                                                    **extra})["initial_password"]
+    return username, password
+
+
+def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broker(system):
+    system.start_application()
+    system.start_review()
+    province = system.province_token()
+    with system.rpc(province) as c:
+        c.application.open_campaign(b.campaign_2018())
+        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
+    with system.rpc() as c:
+        c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1", "uscc": b.uscc(),
+                                           "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+    accounts = {"provider": provision(system, province, "cloudco", "provider", provider_id="hbcloud-provider"),
+                "county": provision(system, province, "changan", "county", division_code="130102"),
+                "other_county": provision(system, province, "qiaoxi", "county", division_code="130104"),
+                "city": provision(system, province, "sjz-city", "city", division_code="130100"),
+                "enterprise": ("steelworks", "Secret-pass-1")}
+
+    def signed_in() -> tuple[str, ...]:
+        return tuple(system.login(*accounts[k]) for k in ("provider", "county", "other_county", "city", "enterprise"))
+
+    provider, county, other_county, city, enterprise = signed_in()
+
+    with system.rpc(enterprise) as c:
+        app_id = c.application.start_application("2018")["application_id"]
+        c.application.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
+        c.application.update_section(app_id, "cloud", b.CLOUD_SECTION)
+        c.application.set_scenarios(app_id, b.SCENARIOS)
+        for contract in b.CONTRACTS:
+            c.application.save_contract(app_id, contract)
+        for document in b.documents():
+            c.application.attach_document(app_id, document)
+        c.application.give_pledge(app_id, b.PLEDGE)
+        c.application.submit(app_id)
+
+    def case_is(token: str, **expected):
+        def check():
+            with system.rpc(token) as c:
+                try:
+                    case = c.review.get_case(app_id)
+                except NotFound:
+                    return None
+            return case if all(case[k] == v for k, v in expected.items()) else None
+        found = wait_until(check, timeout=20)
+        assert found, f"case never reached {expected}:\n{system.logs()}"
+        return found
+
+    case_is(provider, stage="provider", round=1)
+    with system.rpc(provider) as c:
+        c.review.provider_answer(app_id, all_confirmed())
+    case = case_is(county, stage="county")
+    with system.rpc(other_county) as c:
+        with pytest.raises(NotFound):
+            c.review.county_review(app_id, checklist_all_match(case))
+    with system.rpc(city) as c:
+        with pytest.raises(Forbidden):
+            c.review.county_review(app_id, checklist_all_match(case))
+    with system.rpc(county) as c:
+        returned = checklist_all_match(case) | {"decision": "return", "reasons": ["发票复印件不清晰"]}
+        c.review.county_review(app_id, returned)
+
+    def application_returned():
+        with system.rpc(enterprise) as c:
+            return c.application.get_application(app_id)["status"] == "returned"
+    assert wait_until(application_returned, timeout=20), system.logs()
+
+    system.clock_file.write_text("2018-12-10T09:00:00+08:00")  # past the submission date, before the close
+    provider, county, other_county, city, enterprise = signed_in()  # a week later: sign in again
+    with system.rpc(enterprise) as c:
+        c.application.update_section(app_id, "enterprise", {"profile": "补充了清晰的发票"})
+        assert c.application.submit(app_id)["round"] == 2
+    case_is(provider, stage="provider", round=2)
+    with system.rpc(provider) as c:
+        c.review.provider_answer(app_id, all_confirmed())
+    case = case_is(county, stage="county", round=2)
+    with system.rpc(county) as c:
+        c.review.county_review(app_id, checklist_all_match(case))
+    case_is(city, stage="city")
+    with system.rpc(city) as c:
+        c.review.city_review(app_id, {"decision": "recommend", "opinion": "上云成效显著，同意推荐"})
+        assert c.review.worklist({"view": "done"})["total"] == 1
+    recommended = case_is(city, status="recommended")
+    assert recommended["content"]["enterprise"]["profile"] == "补充了清晰的发票"
