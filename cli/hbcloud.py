@@ -115,7 +115,13 @@ def cmd_check(a: argparse.Namespace) -> None:
 
 
 def cmd_submit(a: argparse.Namespace) -> None:
-    show(rpc(lambda s: s.submit(a.application_id, idempotency_key=f"cli-submit-{a.application_id}")))
+    def submit(s: Any) -> Any:
+        # The key names this version of the application: a retry of the same submission acts once,
+        # a resubmission after a return (a later version) is a new command.
+        version = s.get_application(a.application_id)["version"]
+        return s.submit(a.application_id, idempotency_key=f"cli-submit-{a.application_id}-v{version}")
+
+    show(rpc(submit))
 
 
 def cmd_show(a: argparse.Namespace) -> None:

@@ -96,6 +96,11 @@ class Contract:
             "data": public.schema().dump(event),
         }
 
+    def history(self, events: Any) -> list[dict[str, Any]]:
+        """One aggregate's events as envelopes, oldest first, for replay views. Stored events do not
+        carry their log position, so the answer has none."""
+        return [{k: v for k, v in self.envelope(0, e).items() if k != "position"} for e in events]
+
     def envelopes(self, mapper: Mapper[UUID], notifications: list[Notification]) -> list[dict[str, Any]]:
         return [self.envelope(n.id, mapper.to_domain_event(n)) for n in notifications]
 

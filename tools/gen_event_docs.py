@@ -18,10 +18,13 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.application.events import contract  # noqa: E402
+from services.application.events import contract as application_contract  # noqa: E402
+from services.review.events import contract as review_contract  # noqa: E402
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
+from shared.contract import log_page  # noqa: E402
 from tests.support import builders as b  # noqa: E402
-from tests.support.inprocess import Harness, fill_complete  # noqa: E402
+from tests.support.inprocess import fill_complete  # noqa: E402
+from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match  # noqa: E402
 
 HEADER = """# Public events
 
@@ -51,16 +54,21 @@ with `get_notifications`. Messages carry no credentials and no nameko context he
 
 
 def examples() -> dict[str, dict]:
+    """Drive both services through every event type; the first envelope of each type is its example."""
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
-        h = Harness(f"sqlite:///{tmp}/application.sqlite", clock, secret="docs-example-secret-of-32-bytes-or-more")
-        h.open_2018()
-        ent = h.enterprise("steelworks")
+        both = Both(Path(tmp), clock)
+        h = both.app
         expert = h.province.provision_account({"username": "expert-01", "role": "expert", "display_name": "专家一"})
         h.login("expert-01", expert["initial_password"]).change_password(
             {"old_password": expert["initial_password"], "new_password": "Expert-pass-2018"})
         h.province.deactivate_account({"username": "expert-01", "reason": "回避"})
         h.province.reactivate_account({"username": "expert-01", "reason": "回避结束"})
+        provider = both.review(h.provision("cloudco", "provider", provider_id="hbcloud-provider"))
+        county = both.review(h.provision("changan", "county", division_code="130102"))
+        city = both.review(h.provision("sjz-city", "city", division_code="130100"))
+
+        ent = h.enterprise("steelworks")
         app_id = ent.start_application("2018")["application_id"]
         fill_complete(ent, app_id)
         ent.save_contract(app_id, b.CONTRACTS[0] | {"contract_id": "extra", "number": "HT-X"})
@@ -69,24 +77,54 @@ def examples() -> dict[str, dict]:
                                            "content_base64": b.b64(b.PDF)})
         ent.remove_document(app_id, doc["document_id"])
         ent.submit(app_id)
-        outcome = h.store.on_review_event(b.returned_for_correction(app_id))
-        h.store.record(*outcome.aggregates, project=outcome.project)
+        both.sync()
+        provider.provider_answer(app_id, all_confirmed())
+        county.county_review(app_id, checklist_all_match(county.get_case(app_id)) | {
+            "decision": "return", "reasons": ["营业执照复印件不清晰"]})
+        both.sync()
         ent.give_pledge(app_id, b.PLEDGE)
         ent.submit(app_id)
-        ent.withdraw(app_id, {"reason": "企业决定不再参评"})
+        both.sync()
+        provider.provider_answer(app_id, all_confirmed())
+        county.county_review(app_id, checklist_all_match(county.get_case(app_id)))
+        city.city_review(app_id, {"decision": "recommend", "opinion": "上云成效显著，同意推荐"})
+        city.rank_recommendations({"campaign_code": "2018", "application_ids": [app_id]})
+        city.rank_recommendations({"campaign_code": "2018", "application_ids": [app_id]})
+
+        others = []
+        for i, name in enumerate(["declined", "rejected", "withdrawn", "late"], start=2):
+            other = h.enterprise(f"ent-{name}", serial=i, name=f"石家庄{name}有限公司")
+            other_id = other.start_application("2018")["application_id"]
+            fill_complete(other, other_id)
+            other.submit(other_id)
+            others.append((other, other_id))
+        both.sync()
+        (_, declined), (_, rejected), (withdrawer, withdrawn), _ = others
+        provider.provider_answer(declined, all_confirmed())
+        county.county_review(declined, checklist_all_match(county.get_case(declined)))
+        city.city_review(declined, {"decision": "decline", "opinion": "成效一般，暂不推荐"})
+        provider.provider_answer(rejected, all_confirmed() | {"decision": "reject", "reasons": ["该企业并非我方客户"]})
+        withdrawer.withdraw(withdrawn, {"reason": "企业决定不再参评"})
+        both.sync()
+        clock.set(datetime(2018, 12, 10, 0, 5, tzinfo=SHANGHAI))
+        both.store.check_deadlines()
+        clock.set(datetime(2018, 12, 16, 0, 5, tzinfo=SHANGHAI))
+        both.store.check_deadlines()
+
         ban = h.province.record_ban({"uscc": b.uscc("130104", 77), "reason": "2017年评选中弄虚作假", "starts_on": "2017-06-01"})
         h.province.lift_ban({"ban_id": ban["ban_id"], "reason": "复议撤销"})
         h.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "退出资源池"})
         found: dict[str, dict] = {}
-        for envelope in h.province.get_notifications(0, 1000)["notifications"]:
-            found.setdefault(envelope["type"], envelope)
+        for store, source in ((h.store, application_contract), (both.store, review_contract)):
+            for envelope in log_page(store, source, 0, 1000)["notifications"]:
+                found.setdefault(envelope["type"], envelope)
         return found
 
 
 def main() -> None:
     found = examples()
     lines = [HEADER]
-    for source_contract in (contract,):
+    for source_contract in (application_contract, review_contract):
         lines.append(f"## `{source_contract.source}` events\n")
         for public in source_contract.types():
             schema = public.schema()

@@ -438,8 +438,7 @@ class ApplicationService(ServiceStore):
     def history(self, principal: Principal, application_id: str) -> list[dict[str, Any]]:
         """Every event of the application, oldest first, as its public envelope."""
         app = self._application_for(principal, application_id)
-        return [{k: v for k, v in contract.envelope(0, e).items() if k not in ("position",)}
-                for e in self.events.get(app.id)]
+        return contract.history(self.events.get(app.id))
 
     def my_applications(self, principal: Principal) -> list[dict[str, Any]]:
         require(principal, Role.ENTERPRISE)

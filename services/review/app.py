@@ -193,7 +193,7 @@ class ReviewService(ServiceStore):
         case = self._case(application_id)
         if not self._may_see(principal, case):
             raise NotFound()
-        return [{k: v for k, v in contract.envelope(0, e).items() if k != "position"} for e in self.events.get(case.id)]
+        return contract.history(self.events.get(case.id))
 
     def worklist(self, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
         c = rm.cases

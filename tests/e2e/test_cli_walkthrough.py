@@ -1,12 +1,13 @@
 """The README's walk-through, as a newcomer types it: the command-line client takes an enterprise
-from registration to a submitted application against the running service, on the 2018 dates."""
+from registration to a submitted application on the 2018 dates, and the province's reviewers
+confirm, return, and after the resubmission pass and recommend it."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 
-from tests.support.system import PROVINCE, ROOT, System
+from tests.support.system import PROVINCE, ROOT, System, wait_until
 
 
 def hbcloud(system: System, *args: str, expect: int = 0) -> dict:
@@ -17,8 +18,9 @@ def hbcloud(system: System, *args: str, expect: int = 0) -> dict:
     return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
 
 
-def test_the_client_walks_an_enterprise_to_a_submitted_application(system):
+def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers_recommend_it(system):
     system.start_application()
+    system.start_review()
     hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")
     hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
     hbcloud(system, "open-campaign")
@@ -36,3 +38,42 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application(system):
     assert shown["status"] == "submitted" and len(shown["documents"]) == 7
     history = hbcloud(system, "show", app_id, "--history")
     assert history[-1]["type"] == "application.submitted"
+
+    # The province issues the reviewers' accounts; each reviewer acts at its own step.
+    passwords = {}
+    for username, role, extra in (("cloudco", "provider", ["--provider-id", "example-cloud"]),
+                                  ("changan", "county", ["--division", "130102"]),
+                                  ("sjz-city", "city", ["--division", "130100"])):
+        hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+        passwords[username] = hbcloud(system, "provision", "--username", username, "--role", role, *extra)["initial_password"]
+
+    def as_(username: str) -> None:
+        hbcloud(system, "login", "--username", username, "--password", passwords[username])
+
+    def reaches(stage: str, round_: int = 1) -> None:
+        assert wait_until(lambda: (c := hbcloud(system, "case", app_id)) and c["stage"] == stage and c["round"] == round_
+                          and c["status"] == "open", timeout=20), system.logs()
+
+    as_("cloudco")
+    reaches("provider")
+    assert hbcloud(system, "worklist")["total"] == 1
+    hbcloud(system, "confirm", app_id, "--remarks", "合同及金额属实")
+    as_("changan")
+    reaches("county")
+    hbcloud(system, "county-review", app_id, "--decision", "return", "--reason", "发票复印件不清晰")
+
+    hbcloud(system, "login", "--username", "steelworks", "--password", "Steel-works-2018")
+    assert wait_until(lambda: hbcloud(system, "show", app_id)["status"] == "returned", timeout=20)
+    assert hbcloud(system, "submit", app_id)["round"] == 2
+
+    as_("cloudco")
+    reaches("provider", 2)
+    hbcloud(system, "confirm", app_id)
+    as_("changan")
+    reaches("county", 2)
+    hbcloud(system, "county-review", app_id)
+    as_("sjz-city")
+    reaches("city", 2)
+    assert hbcloud(system, "city-review", app_id, "--decision", "recommend", "--opinion", "上云成效显著，同意推荐")["status"] == "recommended"
+    steps = [e["type"] for e in hbcloud(system, "case", app_id, "--history")]
+    assert steps[-4:] == ["review.case_restarted", "review.provider_confirmed", "review.county_passed", "review.recommended"]
