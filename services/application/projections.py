@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, insert, select, update
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, insert, select
 from sqlalchemy.orm import Session
+
+from shared.readmodels import upsert
 
 from services.application.domain import Account, Application, Ban
 
@@ -61,15 +63,10 @@ documents = Table(
 )
 
 
-def _upsert(session: Session, table: Table, key: str, row: dict[str, Any]) -> None:
-    changed = session.execute(update(table).where(table.c[key] == row[key]).values(**row)).rowcount
-    if not changed:
-        session.execute(insert(table).values(**row))
-
 
 def project_application(session: Session, app: Application) -> None:
     categories = sorted({s["category"] for s in app.scenarios})
-    _upsert(session, applications, "application_id", {
+    upsert(session, applications, "application_id", {
         "application_id": str(app.id), "campaign_code": app.campaign_code, "enterprise_id": app.enterprise_id,
         "account_id": app.account_id, "uscc": app.uscc, "enterprise_name": app.enterprise_name,
         "county_code": app.county_code, "unit_code": app.unit_code, "status": app.status, "round": app.round,
@@ -80,7 +77,7 @@ def project_application(session: Session, app: Application) -> None:
 
 
 def project_account(session: Session, account: Account) -> None:
-    _upsert(session, accounts, "account_id", {
+    upsert(session, accounts, "account_id", {
         "account_id": str(account.id), "username": account.username, "role": account.role,
         "display_name": account.display_name, "division_code": account.division_code,
         "provider_id": account.provider_id, "active": int(account.active),
@@ -88,7 +85,7 @@ def project_account(session: Session, account: Account) -> None:
 
 
 def project_ban(session: Session, ban: Ban) -> None:
-    _upsert(session, bans, "ban_id", {
+    upsert(session, bans, "ban_id", {
         "ban_id": str(ban.id), "uscc": ban.uscc, "reason": ban.reason, "starts_on": ban.starts_on,
         "ends_on": ban.ends_on, "source": ban.source, "lifted": int(ban.lifted),
     })

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, and_, exists, func, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, and_, exists, func, insert, select
 from sqlalchemy.orm import Session
+
+from shared.readmodels import upsert
 
 from services.review.domain import ReviewCase, Status
 
@@ -56,13 +58,9 @@ actions = Table(
 )
 
 
-def _upsert(session: Session, table: Table, key: str, row: dict[str, Any]) -> None:
-    if not session.execute(update(table).where(table.c[key] == row[key]).values(**row)).rowcount:
-        session.execute(insert(table).values(**row))
-
 
 def save_campaign(session: Session, code: str, settings: dict[str, Any]) -> None:
-    _upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
+    upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
 
 
 def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
@@ -71,7 +69,7 @@ def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
 
 
 def set_pool_member(session: Session, provider_id: str, in_pool: bool) -> None:
-    _upsert(session, pool, "provider_id", {"provider_id": provider_id, "in_pool": int(in_pool)})
+    upsert(session, pool, "provider_id", {"provider_id": provider_id, "in_pool": int(in_pool)})
 
 
 def in_pool(session: Session, provider_id: str) -> bool:
@@ -80,7 +78,7 @@ def in_pool(session: Session, provider_id: str) -> bool:
 
 def project_case(session: Session, case: ReviewCase) -> None:
     due = case.terms.due(case.stage).isoformat() if case.status == Status.OPEN else None
-    _upsert(session, cases, "case_id", {
+    upsert(session, cases, "case_id", {
         "case_id": str(case.id), "application_id": case.application_id, "campaign_code": case.campaign_code,
         "enterprise_name": case.content.get("enterprise_name", ""), "uscc": case.content.get("uscc", ""),
         "county_code": case.county_code, "unit_code": case.unit_code, "provider_id": case.provider_id,
