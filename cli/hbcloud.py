@@ -235,7 +235,7 @@ def cmd_wait_ready(a: argparse.Namespace) -> None:
             return
         except Exception as e:  # not up yet
             if time.monotonic() > deadline:
-                raise SystemExit(f"the application service did not answer within {a.timeout}s: {e}")
+                raise SystemExit(f"{', '.join(services)} did not all answer within {a.timeout}s: {e}") from None
             time.sleep(1)
 
 

@@ -17,6 +17,7 @@ class Settings:
     clock_setting: str
     catch_up_seconds: float  # how often followers pull even without a prompt
     relay_seconds: float  # how often the outbox relay looks for unpublished events
+    deadline_scan_seconds: float  # how often deadlines are checked against the clock
 
     def store_url(self, service: str) -> str:
         """SQLite file per service by default; PostgreSQL by configuration alone."""
@@ -42,4 +43,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         clock_setting=env.get("HBCLOUD_CLOCK", "system"),
         catch_up_seconds=float(env.get("HBCLOUD_CATCH_UP_SECONDS", "5")),
         relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),
+        deadline_scan_seconds=float(env.get("HBCLOUD_DEADLINE_SCAN_SECONDS", "10")),
     )

@@ -174,17 +174,18 @@ class Relay(DependencyProvider):
 
 
 class Every(DependencyProvider):
-    """Runs `job(store)` every `seconds` in the background (e.g. deadline scans from the clock)."""
+    """Runs `job(store)` in the background every `interval(settings)` seconds (e.g. deadline scans
+    against the injected clock)."""
 
-    def __init__(self, store_attr: str, job: Callable[[Any], Any], seconds: float, name: str) -> None:
+    def __init__(self, store_attr: str, job: Callable[[Any], Any], interval: Callable[[Settings], float], name: str) -> None:
         self.store_attr = store_attr
         self.job = job
-        self.seconds = seconds
+        self.interval = interval
         self.name = name
 
     def start(self) -> None:
         store = _store_of(self, self.store_attr)
-        run_forever(self.container, self.seconds, lambda: self.job(store), self.name)
+        run_forever(self.container, self.interval(settings_from_env()), lambda: self.job(store), self.name)
 
     def get_dependency(self, worker_ctx: Any) -> None:
         return None

@@ -28,7 +28,8 @@ class ReviewRpc(EventLogRpc):
     caller: Caller = Auth()  # type: ignore[assignment]
     application = Follow("store", "application", lambda app: app.on_application_event)
     on_application_event = prompt_entrypoint("application", "application")
-    deadlines = Every("store", lambda app: app.check_deadlines(), seconds=5.0, name="deadline scan")
+    deadlines = Every("store", lambda app: app.check_deadlines(), lambda settings: settings.deadline_scan_seconds,
+                      name="deadline scan")
 
     def _me(self) -> Any:
         return self.caller.principal()

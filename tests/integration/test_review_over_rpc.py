@@ -99,3 +99,43 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
         assert c.review.worklist({"view": "done"})["total"] == 1
     recommended = case_is(city, status="recommended")
     assert recommended["content"]["enterprise"]["profile"] == "补充了清晰的发票"
+
+
+def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_restart(system):
+    system.start_application()
+    review = system.start_review()
+    province = system.province_token()
+    with system.rpc(province) as c:
+        c.application.open_campaign(b.campaign_2018())
+        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
+    with system.rpc() as c:
+        c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1", "uscc": b.uscc(),
+                                           "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+    with system.rpc(system.login("steelworks", "Secret-pass-1")) as c:
+        app_id = c.application.start_application("2018")["application_id"]
+        c.application.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
+        c.application.update_section(app_id, "cloud", b.CLOUD_SECTION)
+        c.application.set_scenarios(app_id, b.SCENARIOS)
+        for contract in b.CONTRACTS:
+            c.application.save_contract(app_id, contract)
+        for document in b.documents():
+            c.application.attach_document(app_id, document)
+        c.application.give_pledge(app_id, b.PLEDGE)
+        c.application.submit(app_id)
+
+    def case() -> dict | None:
+        with system.rpc(system.province_token()) as c:
+            try:
+                return c.review.get_case(app_id)
+            except NotFound:
+                return None
+
+    assert wait_until(lambda: (found := case()) and found["stage"] == "provider", timeout=20), system.logs()
+    system.stop(review)  # the review service is down when the provider's date passes
+    system.clock_file.write_text("2018-12-10T08:00:00+08:00")
+    system.start_review()
+    assert wait_until(lambda: case()["overdue_stages"] == ["provider"], timeout=20), system.logs()
+    with system.rpc(system.province_token()) as c:
+        assert [i["application_id"] for i in c.review.worklist({"view": "overdue"})["items"]] == [app_id]
+    system.clock_file.write_text("2018-12-16T00:00:01+08:00")
+    assert wait_until(lambda: case()["status"] == "lapsed", timeout=20), system.logs()

@@ -54,7 +54,7 @@ class System:
         self.clock_file.write_text("2018-12-03T10:00:00+08:00")
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "HBCLOUD_DATA_DIR": str(tmp / "data"),
                     "HBCLOUD_TOKEN_SECRET": "integration-test-secret-32-bytes-long", "HBCLOUD_CLOCK": f"file:{self.clock_file}",
-                    "HBCLOUD_CATCH_UP_SECONDS": "1", "PYTHONPATH": str(ROOT)}
+                    "HBCLOUD_CATCH_UP_SECONDS": "1", "HBCLOUD_DEADLINE_SCAN_SECONDS": "1", "PYTHONPATH": str(ROOT)}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.delete_queues()
 

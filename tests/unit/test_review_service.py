@@ -101,6 +101,16 @@ def test_only_the_named_provider_its_county_and_its_city_may_act(both, reviewers
         both.review(both.app.anonymous).get_case(app_id)
 
 
+def test_experts_finance_and_enterprises_have_no_review_queue(both, reviewers):
+    ent, _ = both.submitted()
+    for role in ("expert", "finance"):
+        outsider = both.review(both.app.provision(f"{role}-01", role))
+        with pytest.raises(Forbidden):
+            outsider.worklist({})
+    with pytest.raises(Forbidden):
+        both.review(ent).worklist({})
+
+
 def test_a_provider_removed_from_the_pool_can_no_longer_confirm(both, reviewers):
     _, app_id = both.submitted()
     both.app.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "抽查发现弄虚作假"})
