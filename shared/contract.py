@@ -74,6 +74,10 @@ class Contract:
     def types(self) -> list[PublicType]:
         return list(self._by_class.values())
 
+    def entries(self) -> list[tuple[type, PublicType]]:
+        """(stored event class, its public type) pairs."""
+        return list(self._by_class.items())
+
     def registered_classes(self) -> set[type]:
         return set(self._by_class)
 
@@ -115,10 +119,26 @@ def log_page(store: Any, contract: Contract, after: int, limit: int) -> dict[str
     }
 
 
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+# (public type, schema_version) -> a function that turns that version's `data` into the next
+# version's. A consumer registers one for each old shape it may still receive (from get_notifications
+# of old positions, or a publisher not yet upgraded), and reads only the newest shape.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def register_upcaster(public_type: str, from_version: int, upcast: Upcaster) -> None:
+    UPCASTERS[(public_type, from_version)] = upcast
+
+
 def read_envelope(message: dict[str, Any]) -> dict[str, Any]:
-    """Validate an incoming envelope; raises marshmallow.ValidationError when malformed."""
+    """Validate an incoming envelope and bring its `data` to the newest shape this consumer knows;
+    raises marshmallow.ValidationError when malformed."""
     loaded = EnvelopeSchema().load(message)
     loaded["event_id"] = str(loaded["event_id"])
+    while (loaded["type"], loaded["schema_version"]) in UPCASTERS:
+        loaded["data"] = UPCASTERS[(loaded["type"], loaded["schema_version"])](dict(loaded["data"]))
+        loaded["schema_version"] += 1
     return loaded
 
 
