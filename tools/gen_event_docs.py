@@ -50,6 +50,11 @@ from the source's `get_notifications(after, limit)` RPC (docs/rpc.md).
 
 Consumers: process in `position` order per source, skip positions already processed, and fill gaps
 with `get_notifications`. Messages carry no credentials and no nameko context headers.
+
+Versioning: a changed shape of `data` is a new `schema_version` of the type; the publisher documents
+it here, and a consumer that may still meet the old shape registers an upcaster for it
+(`shared.contract.register_upcaster(type, from_version, fn)`), so it reads only the newest shape.
+Stored event classes never move (`tests/unit/stored_topics.txt`); a rename registers the old topic.
 """
 
 
