@@ -43,6 +43,8 @@ class Fetch(Protocol):
 
 
 class Follower:
+    MAX_CONFLICTS = 20
+
     def __init__(
         self,
         store: ServiceStore,
@@ -98,27 +100,28 @@ class Follower:
 
     def _process(self, message: dict[str, Any]) -> None:
         position = message["position"]
-        error = ""
-        for _attempt in range(self.max_attempts):
-            try:
-                envelope = read_envelope(message)
-            except ValidationError as e:
-                error = f"malformed envelope: {e.messages}"
-                break
+        try:
+            envelope = read_envelope(message)
+        except ValidationError as e:
+            self._park(message, f"malformed envelope: {e.messages}")
+            return
+        error, failures, conflicts = "", 0, 0
+        while failures < self.max_attempts:
             try:
                 outcome = self.handle(envelope)
-                self.store.record(
-                    *outcome.aggregates,
-                    tracking=Tracking(self.upstream, position),
-                    project=outcome.project,
-                )
+                self.store.record(*outcome.aggregates, tracking=Tracking(self.upstream, position), project=outcome.project)
                 return
             except IntegrityError:
                 if self.tracked() >= position:
                     return  # another process (or a redelivery) did it first
-                error = "conflict while recording"
-            except Exception as e:  # any failure of the handler counts toward parking
+                # Someone changed an aggregate this event touches meanwhile: load and try again. A
+                # conflict is not the event's fault, so it never parks it.
+                conflicts += 1
+                if conflicts >= self.MAX_CONFLICTS:
+                    raise
+            except Exception as e:  # the handler failed: counts toward parking
                 log.exception("processing %s@%s failed", self.upstream, position)
+                failures += 1
                 error = f"{type(e).__name__}: {e}"
         self._park(message, error)
 

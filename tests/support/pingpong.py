@@ -59,6 +59,26 @@ class Tallied(Entity):
         self.position = position
 
 
+class Counter(Entity):
+    """A downstream aggregate that several upstream events (or other writers) change."""
+
+    class Started(Aggregate.Created):
+        actor: dict[str, str]
+
+    class Incremented(Aggregate.Event):
+        actor: dict[str, str]
+        by: str
+
+        def apply(self, counter: "Counter") -> None:
+            counter.count += 1
+
+    def __init__(self, actor: dict[str, str]) -> None:
+        self.count = 0
+
+    def increment(self, by: str) -> None:
+        self._happen(self.Incremented, datetime.now(timezone.utc), SYSTEM, by=by)
+
+
 class TallyStore(ServiceStore):
     name = "tally"
 

@@ -11,8 +11,8 @@ from uuid import uuid4
 import pytest
 
 from shared.contract import log_page
-from shared.follower import Follower, list_parked
-from tests.support.pingpong import Ping, PingStore, TallyStore, ping_contract
+from shared.follower import Follower, Outcome, list_parked
+from tests.support.pingpong import Counter, Ping, PingStore, TallyStore, ping_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,6 +93,28 @@ def test_a_poison_event_is_parked_without_blocking_later_ones_and_can_be_retried
     assert tally.stats("ping")["recorded"] == 5
     assert list_parked(tally) == []
     assert list_parked(tally, include_resolved=True)[0]["resolution"] == "retried"
+
+
+def test_a_concurrent_change_to_a_downstream_aggregate_is_retried_and_never_parks_the_event(stores):
+    upstream, tally = stores
+    upstream.ping(1)
+    counter = Counter._begin(Counter.Started, uuid4(), datetime.now(timezone.utc), {"id": "t", "role": "service"})
+    tally.record(counter)
+    interference = {"left": 4}  # more than max_attempts: conflicts must not count as failures
+
+    def handle(envelope):
+        mine = tally.repository.get(counter.id)
+        if interference["left"]:
+            interference["left"] -= 1
+            theirs = tally.repository.get(counter.id)  # another writer gets in first
+            theirs.increment("someone else")
+            tally.record(theirs)
+        mine.increment(f"ping {envelope['position']}")
+        return Outcome([mine])
+
+    Follower(tally, "ping", handle, lambda after, limit: log_page(upstream, ping_contract, after, limit), max_attempts=3).catch_up()
+    assert tally.repository.get(counter.id).count == 5 and tally.tracked_position("ping") == 1
+    assert list_parked(tally) == []
 
 
 def test_two_consumer_processes_process_each_upstream_event_exactly_once(store_url, tmp_path):
