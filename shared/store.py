@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shared.bookkeeping import bookkeeping
 from shared.clock import Clock, SystemClock
+from shared.errors import NotFound
 
 
 def _sqlite_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
@@ -126,6 +127,20 @@ class ServiceStore(Application):
             if project is not None:
                 project(session, recordings)
         return max((r.notification.id for r in recordings), default=None)
+
+    def find(self, aggregate_id: Any, version: int | None = None) -> Any | None:
+        """The aggregate (as at `version`), or None when there is none."""
+        try:
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+
+    def get_existing(self, aggregate_id: Any, version: int | None = None) -> Any:
+        """The aggregate, or the typed NotFound a caller receives."""
+        found = self.find(aggregate_id, version)
+        if found is None:
+            raise NotFound()
+        return found
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

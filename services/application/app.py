@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Recording
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -64,18 +63,6 @@ class ApplicationService(ServiceStore):
         self.issuer = issuer
 
     # ------------------------------------------------------------------ plumbing
-    def _get(self, aggregate_id: UUID, version: int | None = None) -> Any:
-        try:
-            return self.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound() from None
-
-    def _find(self, aggregate_id: UUID) -> Any | None:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
     def _previous_result(self, principal: Principal, key: str | None) -> dict[str, Any] | None:
         if not key:
             return None
@@ -123,9 +110,9 @@ class ApplicationService(ServiceStore):
     def register_enterprise(self, data: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
         account_id = account_id_for(data["username"])
-        if self._find(account_id) is not None:
+        if self.find(account_id) is not None:
             raise Conflict({"username": "taken"}, zh="用户名已被使用", en="The user name is taken")
-        if self._find(enterprise_id_for(data["uscc"])) is not None:
+        if self.find(enterprise_id_for(data["uscc"])) is not None:
             raise Conflict({"uscc": "registered"}, zh="该统一社会信用代码已注册", en="An account for this credit code exists")
         enterprise = Enterprise.register(now, {"id": str(account_id), "role": "enterprise"}, data["uscc"], data["name"],
                                          data["county_code"], account_id)
@@ -136,7 +123,7 @@ class ApplicationService(ServiceStore):
                             result={"account_id": str(account.id), "enterprise_id": str(enterprise.id)})
 
     def login(self, data: dict[str, Any]) -> dict[str, Any]:
-        account = self._find(account_id_for(data["username"]))
+        account = self.find(account_id_for(data["username"]))
         # The same answer for an unknown user and a wrong password: nothing to learn from it.
         if account is None or not password_matches(account.password_hash, data["password"]) or not account.active:
             raise NotAuthenticated({"reason": "bad_credentials"}, zh="用户名或密码错误", en="Wrong user name or password")
@@ -154,7 +141,7 @@ class ApplicationService(ServiceStore):
                 "provider_id": account.provider_id, "enterprise_id": account.enterprise_id, "active": account.active}
 
     def change_password(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
-        account = self._get(UUID(principal.account_id))
+        account = self.get_existing(UUID(principal.account_id))
         if not password_matches(account.password_hash, data["old_password"]):
             raise NotAuthenticated({"reason": "bad_credentials"}, zh="原密码错误", en="The current password is wrong")
         account.change_password(self.clock.now(), principal.actor(), hash_password(data["new_password"]))
@@ -164,7 +151,7 @@ class ApplicationService(ServiceStore):
         require(principal, Role.PROVINCE)
 
         def run() -> dict[str, Any]:
-            if self._find(account_id_for(data["username"])) is not None:
+            if self.find(account_id_for(data["username"])) is not None:
                 raise Conflict({"username": "taken"}, zh="用户名已被使用", en="The user name is taken")
             password = data.get("password") or generated_password()
             account = Account.provision(self.clock.now(), principal.actor(), data["username"], data["role"],
@@ -180,7 +167,7 @@ class ApplicationService(ServiceStore):
 
     def set_account_active(self, principal: Principal, data: dict[str, Any], active: bool) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
-        account = self._get(account_id_for(data["username"]))
+        account = self.get_existing(account_id_for(data["username"]))
         if str(account.id) == principal.account_id:
             raise InvalidState({"account": "cannot change your own account"}, zh="不能停用自己的账号", en="You cannot deactivate your own account")
         change = account.reactivate if active else account.deactivate
@@ -198,7 +185,7 @@ class ApplicationService(ServiceStore):
     def bootstrap_province_account(self, username: str, password: str, display_name: str) -> bool:
         """The first province account, made by the operator's start-up command (not an RPC). Does
         nothing if the account exists."""
-        if self._find(account_id_for(username)) is not None:
+        if self.find(account_id_for(username)) is not None:
             return False
         system = {"id": "system", "role": "service"}
         account = Account.provision(self.clock.now(), system, username, Role.PROVINCE.value, display_name,
@@ -209,13 +196,13 @@ class ApplicationService(ServiceStore):
     # ------------------------------------------------------------------ campaigns
     def open_campaign(self, principal: Principal, settings: dict[str, Any]) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
-        if self._find(campaign_id_for(settings["code"])) is not None:
+        if self.find(campaign_id_for(settings["code"])) is not None:
             raise Conflict({"code": settings["code"]}, zh="该评选活动已开启", en="This campaign is already open")
         campaign = Campaign.open(self.clock.now(), principal.actor(), settings)
         return self._commit(principal, "open_campaign", None, campaign, result={"campaign_id": str(campaign.id), "code": campaign.code})
 
     def campaign(self, code: str) -> Campaign:
-        return self._get(campaign_id_for(code))
+        return self.get_existing(campaign_id_for(code))
 
     def get_campaign(self, code: str) -> dict[str, Any]:
         campaign = self.campaign(code)
@@ -224,7 +211,7 @@ class ApplicationService(ServiceStore):
 
     # ------------------------------------------------------------------ the supply pool
     def _pool(self) -> SupplyPool | None:
-        return self._find(POOL_ID)
+        return self.find(POOL_ID)
 
     def add_provider(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
@@ -269,7 +256,7 @@ class ApplicationService(ServiceStore):
 
     def lift_ban(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
-        ban = self._get(data["ban_id"])
+        ban = self.get_existing(data["ban_id"])
         ban.lift(self.clock.now(), principal.actor(), data["reason"])
         return self._commit(principal, "lift_ban", None, ban, project=lambda s: rm.project_ban(s, ban))
 
@@ -299,10 +286,10 @@ class ApplicationService(ServiceStore):
             app_id = UUID(application_id)
         except (ValueError, TypeError):
             raise NotFound() from None
-        app = self._get(app_id)
+        app = self.get_existing(app_id)
         if not isinstance(app, Application) or not self._visible(principal, app):
             raise NotFound()  # outside the caller's jurisdiction it does not exist
-        return app if version is None else self._get(app_id, version)
+        return app if version is None else self.get_existing(app_id, version)
 
     def _own_application(self, principal: Principal, application_id: str) -> Application:
         require(principal, Role.ENTERPRISE)
@@ -325,8 +312,8 @@ class ApplicationService(ServiceStore):
         require(principal, Role.ENTERPRISE)
         campaign = self.campaign(campaign_code)
         campaign.terms.check_can_submit(self.clock.now())
-        enterprise: Enterprise = self._get(UUID(principal.enterprise_id or ""))
-        existing = self._find(application_id_for(campaign.id, enterprise.id))
+        enterprise: Enterprise = self.get_existing(UUID(principal.enterprise_id or ""))
+        existing = self.find(application_id_for(campaign.id, enterprise.id))
         if existing is not None:
             # One application per enterprise per campaign: starting again answers the same one.
             return {"application_id": str(existing.id), "position": None, "existing": True}
@@ -477,7 +464,7 @@ class ApplicationService(ServiceStore):
         """review.returned_for_correction reopens the application for editing."""
         if envelope["type"] != "review.returned_for_correction" or not envelope.get("application_id"):
             return NOTHING
-        app = self._find(UUID(envelope["application_id"]))
+        app = self.find(UUID(envelope["application_id"]))
         if app is None:
             return NOTHING
         data = envelope["data"]
@@ -492,7 +479,7 @@ class ApplicationService(ServiceStore):
         data, when = envelope["data"], datetime.fromisoformat(envelope["occurred_at"])
         if envelope["type"] == "audit.enterprise_banned":
             ban_id = stable_id("ban", envelope["event_id"])  # the same audit event bans once
-            if self._find(ban_id) is not None:
+            if self.find(ban_id) is not None:
                 return NOTHING
             starts = date.fromisoformat(data["starts_on"])
             ends = date.fromisoformat(data["ends_on"]) if data.get("ends_on") else self._ban_end(starts)

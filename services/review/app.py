@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -28,10 +27,7 @@ class ReviewService(ServiceStore):
 
     # ------------------------------------------------------------------ plumbing
     def _case(self, application_id: str) -> ReviewCase:
-        try:
-            return self.repository.get(case_id_for(str(application_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound() from None
+        return self.get_existing(case_id_for(str(application_id)))
 
     def _save(self, case: ReviewCase, stage: str | None = None, decision: str | None = None,
               actor: dict[str, str] | None = None) -> Outcome:
@@ -61,7 +57,7 @@ class ReviewService(ServiceStore):
         if kind not in ("application.submitted", "application.resubmitted", "application.withdrawn"):
             return NOTHING
         application_id, now = envelope["application_id"], self.clock.now()
-        existing = self._find(case_id_for(application_id))
+        existing = self.find(case_id_for(application_id))
         if kind == "application.withdrawn":
             return self._save(existing) if existing and existing.withdraw(now, SYSTEM, data.get("reason", "")) else NOTHING
         if existing is not None:
@@ -73,12 +69,6 @@ class ReviewService(ServiceStore):
         case = ReviewCase.open(now, SYSTEM, application_id, data["content"]["campaign_code"], data["round"],
                                data["content"], Deadlines.from_settings(settings))
         return self._save(case)
-
-    def _find(self, case_id: Any) -> ReviewCase | None:
-        try:
-            return self.repository.get(case_id)
-        except AggregateNotFoundError:
-            return None
 
     # ------------------------------------------------------------------ jurisdiction
     def _may_act(self, principal: Principal, case: ReviewCase, stage: str) -> bool:
@@ -147,7 +137,7 @@ class ReviewService(ServiceStore):
             raise InvalidInput.fields({"application_ids": [
                 f"rank exactly this city's recommended applications: missing {sorted(recommended - given)}, "
                 f"not recommended here {sorted(given - recommended)} / 须且仅须包含本市推荐的全部申报"]})
-        ranking = self._find(ranking_id_for(campaign, unit))
+        ranking = self.find(ranking_id_for(campaign, unit))
         now = self.clock.now()
         if ranking is None:
             ranking = CityRanking._begin(CityRanking.Set, ranking_id_for(campaign, unit), now, principal.actor(),
@@ -166,7 +156,7 @@ class ReviewService(ServiceStore):
         changed = 0
         now = self.clock.now()
         for case_id in ids:
-            case = self._find(case_id)
+            case = self.find(case_id)
             while case is not None and case.due_changes(now, SYSTEM):
                 pass
             if case is not None and case.pending_events:
