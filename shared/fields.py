@@ -9,6 +9,8 @@ from typing import Any
 from marshmallow import ValidationError, fields
 from stdnum.cn import uscc as stdnum_uscc
 
+import shared.messages  # noqa: F401  (bilingual field messages for every schema)
+
 
 class Money(fields.Field):
     """Yuan, at most two decimal places, not negative: '12500' -> '12500.00'."""

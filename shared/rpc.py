@@ -17,6 +17,7 @@ from nameko.rpc import rpc
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
+import shared.messages  # noqa: F401  (bilingual field messages for every input schema)
 from shared.config import Settings, settings_from_env
 from shared.contract import Contract, log_page
 from shared.errors import ALL_ERRORS, Forbidden, InternalError, InvalidInput, NotFound, ServiceError

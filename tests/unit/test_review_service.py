@@ -138,6 +138,7 @@ def test_bad_input_gets_typed_errors_and_records_nothing(both, reviewers):
     with pytest.raises(InvalidInput) as e:
         reviewers["provider"].provider_answer(app_id, {"items": {"first_cloud_date": {"confirmed": "maybe"}}})
     assert {"items"} == set(e.value.details["fields"])
+    assert e.value.details["fields"]["items"]["first_cloud_date"]["confirmed"] == ["Not a valid boolean. / 须为是或否"]
     with pytest.raises(InvalidInput):
         reviewers["provider"].provider_answer(app_id, all_confirmed(["c2017"]))  # one contract unanswered
     with pytest.raises(InvalidInput):
