@@ -123,10 +123,21 @@ class ApplicationService(ServiceStore):
                             result={"account_id": str(account.id), "enterprise_id": str(enterprise.id)})
 
     def login(self, data: dict[str, Any]) -> dict[str, Any]:
-        account = self.find(account_id_for(data["username"]))
-        # The same answer for an unknown user and a wrong password: nothing to learn from it.
+        username, now = data["username"].strip().lower(), self.clock.now()
+        with self.reading() as session:
+            locked_until = rm.locked_until(session, username, now)
+        if locked_until is not None:
+            raise NotAuthenticated({"reason": "too_many_attempts", "retry_after": locked_until},
+                                   zh="登录失败次数过多，请稍后再试", en="Too many failed sign-ins; try again later")
+        account = self.find(account_id_for(username))
+        # The same answer for an unknown user and a wrong password: nothing to learn from it. Failures
+        # are counted for unknown names too, so the lock-out tells nothing either.
         if account is None or not password_matches(account.password_hash, data["password"]) or not account.active:
+            with self.transaction() as session:
+                rm.count_failed_login(session, username, now)
             raise NotAuthenticated({"reason": "bad_credentials"}, zh="用户名或密码错误", en="Wrong user name or password")
+        with self.transaction() as session:
+            rm.clear_failed_logins(session, username)
         principal = self.principal_of(account)
         return {"token": self.issuer.issue(principal), "account": self.describe_account(account)}
 

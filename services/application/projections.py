@@ -3,6 +3,7 @@ change them (so a query right after a command already sees it), plus the evidenc
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, insert, select
@@ -55,6 +56,19 @@ bans = Table(
     Column("lifted", Integer, nullable=False),
 )
 
+login_failures = Table(
+    "application_rm_login_failures", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", String(40), nullable=False),
+    Column("locked_until", String(40)),
+)
+
+# Sign-in throttling: this many failures within the window lock the name for the lock-out time.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT = timedelta(minutes=15)
+
 documents = Table(
     "application_documents", metadata,
     Column("sha256", String(64), primary_key=True),
@@ -89,6 +103,26 @@ def project_ban(session: Session, ban: Ban) -> None:
         "ban_id": str(ban.id), "uscc": ban.uscc, "reason": ban.reason, "starts_on": ban.starts_on,
         "ends_on": ban.ends_on, "source": ban.source, "lifted": int(ban.lifted),
     })
+
+
+def locked_until(session: Session, username: str, now: datetime) -> str | None:
+    until = session.execute(select(login_failures.c.locked_until).where(login_failures.c.username == username)).scalar()
+    return until if until and datetime.fromisoformat(until) > now else None
+
+
+def count_failed_login(session: Session, username: str, now: datetime) -> None:
+    row = session.execute(select(login_failures).where(login_failures.c.username == username)).mappings().first()
+    if row is None or datetime.fromisoformat(row["window_start"]) + LOGIN_WINDOW <= now:
+        failures, start = 1, now
+    else:
+        failures, start = row["failures"] + 1, datetime.fromisoformat(row["window_start"])
+    locked = (now + LOGIN_LOCKOUT).isoformat() if failures >= LOGIN_MAX_FAILURES else None
+    upsert(session, login_failures, "username", {"username": username, "failures": 0 if locked else failures,
+                                                 "window_start": start.isoformat(), "locked_until": locked})
+
+
+def clear_failed_logins(session: Session, username: str) -> None:
+    session.execute(login_failures.delete().where(login_failures.c.username == username))
 
 
 def store_content(session: Session, sha256: str, content: bytes) -> None:

@@ -62,6 +62,20 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(h):
     assert wrong.value.to_dict() == unknown.value.to_dict()
 
 
+def test_repeated_failed_sign_ins_lock_the_name_for_a_while_known_or_not(h):
+    h.enterprise("steelworks")
+    for name in ("steelworks", "nobody-at-all"):
+        for _ in range(5):
+            with pytest.raises(NotAuthenticated) as e:
+                h.login(name, "Wrong-pass-1")
+            assert e.value.details["reason"] == "bad_credentials"
+        with pytest.raises(NotAuthenticated) as e:
+            h.login(name, "Secret-pass-1")  # even the right password waits out the lock
+        assert e.value.details["reason"] == "too_many_attempts"
+    h.clock.advance(minutes=16)
+    h.login("steelworks", "Secret-pass-1")
+
+
 def test_only_the_province_provisions_accounts_and_changes_the_pool(h):
     ent = h.enterprise("steelworks")
     county = h.provision("changan-county", "county", division_code="130102")
