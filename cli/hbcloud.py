@@ -7,7 +7,7 @@
   python -m cli.hbcloud submit APPLICATION_ID
   python -m cli.hbcloud show APPLICATION_ID [--version N]
 Province: open-campaign FILE, add-provider, provision, list. Reviewers: worklist, case, confirm,
-county-review, city-review. Operators: bootstrap, wait-ready, clock.
+county-review, city-review. Operators: health, bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
@@ -207,6 +207,12 @@ def cmd_city_review(a: argparse.Namespace) -> None:
                                                            "reasons": a.reason or []})))
 
 
+def cmd_health(a: argparse.Namespace) -> None:
+    """Each service's log position, published position, tracked upstream positions and parked count."""
+    services = os.environ.get("HBCLOUD_SERVICES", "application review").split()
+    show({service: rpc(lambda s: s.health(), service=service) for service in services})
+
+
 def cmd_bootstrap(a: argparse.Namespace) -> None:
     """Create the first province account straight in the application store (run on the service's
     host by scripts/start; every other account is provisioned over RPC by the province)."""
@@ -289,6 +295,7 @@ def parser() -> argparse.ArgumentParser:
         ("--remarks", {"default": ""}))
     add("city-review", cmd_city_review, ("application_id", {}), ("--decision", {"required": True, "choices": ["recommend", "decline", "return"]}),
         ("--opinion", {"required": True}), ("--reason", {"action": "append"}))
+    add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)
     add("wait-ready", cmd_wait_ready, ("--timeout", {"type": float, "default": 60}))
     add("clock", cmd_clock, ("instant", {}))

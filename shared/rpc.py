@@ -209,6 +209,8 @@ class UpstreamLog:
             self._rpc = self._proxy.start()
         try:
             return getattr(self._rpc, self.upstream).get_notifications(after=after, limit=limit)
+        except nameko_exceptions.UnknownService:
+            raise  # the upstream is not running (yet): the proxy itself is fine, keep it
         except Exception:
             self.close()
             raise
@@ -287,6 +289,22 @@ class EventLogRpc:
         if upstream not in self.followed:
             raise NotFound({"upstream": upstream, "followed": list(self.followed)})
         return {"retried": getattr(self, upstream).retry_parked(int(parked_id))}
+
+    @rpc
+    @guarded
+    def health(self) -> dict[str, Any]:
+        """How far this service got: its log, what the relay published, what it processed of each
+        upstream, and how many events are parked. Province and services."""
+        self._operator()
+        store = self.store  # type: ignore[attr-defined]
+        return {
+            "service": self.contract.source,
+            "max_position": store.max_position(),
+            "published_position": self.relay.published_position(),  # type: ignore[attr-defined]
+            "tracked": {upstream: store.tracked_position(upstream) for upstream in self.followed},
+            "parked": len(list_parked(store)),
+            "now": store.clock.now().isoformat(),
+        }
 
     def _operator(self) -> None:
         if self.caller.principal().role not in (Role.PROVINCE, Role.SERVICE):  # type: ignore[attr-defined]

@@ -100,6 +100,15 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
     recommended = case_is(city, status="recommended")
     assert recommended["content"]["enterprise"]["profile"] == "补充了清晰的发票"
 
+    with system.rpc(system.province_token()) as c:
+        app_health = c.application.health()
+        review_health = wait_until(lambda: (h := c.review.health())["published_position"] == h["max_position"] and h)
+        assert review_health["tracked"]["application"] <= app_health["max_position"]
+        assert review_health["parked"] == 0 and app_health["tracked"]["review"] >= 1
+    with system.rpc(enterprise) as c:
+        with pytest.raises(Forbidden):
+            c.review.health()
+
 
 def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_restart(system):
     system.start_application()
