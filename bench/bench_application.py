@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from tests.support import builders as b  # noqa: E402
 from tests.support.inprocess import Harness, fill_complete  # noqa: E402
-from tests.support.system import PROVINCE, System  # noqa: E402
+from tests.support.system import System  # noqa: E402
 
 SECRET = "integration-test-secret-32-bytes-long"
 
@@ -60,7 +60,6 @@ def prepare_applications(data_dir: Path, n: int) -> list[tuple[str, str]]:
     clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
     data_dir.mkdir(parents=True, exist_ok=True)
     h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", clock, secret=SECRET)
-    h.store.bootstrap_province_account(*PROVINCE, "province")
     h.open_2018()
     prepared = []
     for i in range(n):

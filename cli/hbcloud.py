@@ -68,6 +68,11 @@ def cmd_login(a: argparse.Namespace) -> None:
     show(answer["account"])
 
 
+def cmd_change_password(a: argparse.Namespace) -> None:
+    """Set your own password (an issued account must, at its first sign-in); then log in again."""
+    show(rpc(lambda s: s.change_password({"old_password": a.old, "new_password": a.new})))
+
+
 def cmd_start(a: argparse.Namespace) -> None:
     show(rpc(lambda s: s.start_application(a.campaign)))
 
@@ -273,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
     req = {"required": True}
     add("register", cmd_register, ("--username", req), ("--password", req), ("--uscc", req), ("--name", req), ("--county", req))
     add("login", cmd_login, ("--username", req), ("--password", req))
+    add("change-password", cmd_change_password, ("--old", req), ("--new", req))
     add("start", cmd_start, ("--campaign", {"default": "2018"}))
     add("fill", cmd_fill, ("application_id", {}), ("file", {}))
     add("check", cmd_check, ("application_id", {}))

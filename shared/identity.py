@@ -4,13 +4,14 @@ Tokens are HS256 JWTs signed with the system's secret; every service verifies th
 nameko context data on RPC calls and never appear in events."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from enum import Enum
 from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.clock import Clock
@@ -41,6 +42,9 @@ class Principal:
     division_code: str | None = None  # county code for county bureaus, unit code for city bureaus
     provider_id: str | None = None
     enterprise_id: str | None = None
+    # An issued account signs in first with the password the province handed out: until it sets its
+    # own, its token is good for nothing but changing it.
+    must_change_password: bool = False
 
     def actor(self) -> dict[str, str]:
         """What events record about who acted: never a credential."""
@@ -64,7 +68,7 @@ class TokenIssuer:
 
     def issue(self, principal: Principal) -> str:
         now = self._clock.now()
-        claims: dict[str, Any] = {k: v for k, v in asdict(principal).items() if v is not None}
+        claims: dict[str, Any] = {k: v for k, v in asdict(principal).items() if v not in (None, False)}
         claims["role"] = principal.role.value
         claims["sub"] = claims.pop("account_id")
         claims["iat"] = int(now.timestamp())
@@ -90,12 +94,21 @@ class TokenIssuer:
                 division_code=claims.get("division_code"),
                 provider_id=claims.get("provider_id"),
                 enterprise_id=claims.get("enterprise_id"),
+                must_change_password=bool(claims.get("must_change_password", False)),
             )
         except (KeyError, ValueError):
             raise NotAuthenticated({"reason": "invalid_token"}) from None
 
 
-_hasher = PasswordHasher()
+def _password_hasher() -> PasswordHasher:
+    """argon2id with the parameters of an argon2-cffi profile (HBCLOUD_PASSWORD_HASH_PROFILE; default
+    RFC 9106's low-memory one). Hashes carry their parameters, so a change of profile keeps every
+    stored hash verifiable. The test suites use CHEAPEST; never production."""
+    name = os.environ.get("HBCLOUD_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+    return PasswordHasher.from_parameters(getattr(profiles, name))
+
+
+_hasher = _password_hasher()
 
 
 def hash_password(password: str) -> str:

@@ -75,12 +75,18 @@ class Caller:
         self._principal: Principal | None = None
 
     def principal(self) -> Principal:
+        """The verified caller; refused while its initial password is still to be changed."""
+        principal = self.signed_in()
+        if principal.must_change_password:
+            raise Forbidden({"reason": "password_change_required"}, zh="请先修改初始密码",
+                            en="Change the initial password first")
+        return principal
+
+    def signed_in(self) -> Principal:
+        """The verified caller, even one that must still change its initial password."""
         if self._principal is None:
             self._principal = self._issuer.verify(self._token)
         return self._principal
-
-    def optional(self) -> Principal | None:
-        return self.principal() if self._token else None
 
 
 class Auth(DependencyProvider):

@@ -1,10 +1,15 @@
 """Test configuration shared by every layer. eventlet must patch before anything else imports
 sockets or threads (nameko needs it; plain pytest hangs otherwise)."""
-import eventlet
+import os
+
+# Password hashing at test strength, for this process and the services the tests start (they
+# inherit the environment). Set before shared.identity is imported.
+os.environ.setdefault("HBCLOUD_PASSWORD_HASH_PROFILE", "CHEAPEST")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -143,18 +143,22 @@ class ApplicationService(ServiceStore):
 
     def principal_of(self, account: Account) -> Principal:
         return Principal(account_id=str(account.id), role=Role(account.role), division_code=account.division_code,
-                         provider_id=account.provider_id, enterprise_id=account.enterprise_id)
+                         provider_id=account.provider_id, enterprise_id=account.enterprise_id,
+                         must_change_password=account.must_change_password)
 
     @staticmethod
     def describe_account(account: Account) -> dict[str, Any]:
         return {"account_id": str(account.id), "username": account.username, "role": account.role,
                 "display_name": account.display_name, "division_code": account.division_code,
-                "provider_id": account.provider_id, "enterprise_id": account.enterprise_id, "active": account.active}
+                "provider_id": account.provider_id, "enterprise_id": account.enterprise_id, "active": account.active,
+                "must_change_password": account.must_change_password}
 
     def change_password(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
         account = self.get_existing(UUID(principal.account_id))
         if not password_matches(account.password_hash, data["old_password"]):
             raise NotAuthenticated({"reason": "bad_credentials"}, zh="原密码错误", en="The current password is wrong")
+        if password_matches(account.password_hash, data["new_password"]):
+            raise InvalidInput.fields({"new_password": ["must differ from the current password / 新密码不能与原密码相同"]})
         account.change_password(self.clock.now(), principal.actor(), hash_password(data["new_password"]))
         return self._commit(principal, "change_password", None, account)
 

@@ -67,6 +67,7 @@ class Account(Entity):
 
         def apply(self, account: "Account") -> None:
             account.password_hash = self.password_hash
+            account.must_change_password = False
 
     class Deactivated(Aggregate.Event):
         actor: Actor
@@ -101,6 +102,8 @@ class Account(Entity):
         self.division_code = division_code
         self.provider_id = provider_id
         self.active = True
+        # Issued accounts start with the password the province handed out (用户名和密码由省工信厅统一分配).
+        self.must_change_password = role != "enterprise"
 
     @classmethod
     def register(cls, at: datetime, username: str, display_name: str, password_hash: str, enterprise_id: UUID) -> "Account":

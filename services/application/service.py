@@ -75,14 +75,16 @@ class ApplicationRpc(EventLogRpc):
     @rpc
     @guarded
     def whoami(self) -> dict[str, Any]:
-        me = self._me()
+        me = self.caller.signed_in()
         return {"account_id": me.account_id, "role": me.role.value, "division_code": me.division_code,
-                "provider_id": me.provider_id, "enterprise_id": me.enterprise_id}
+                "provider_id": me.provider_id, "enterprise_id": me.enterprise_id,
+                "must_change_password": me.must_change_password}
 
     @rpc
     @guarded
     def change_password(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.store.change_password(self._me(), load(s.ChangePasswordSchema(), data))
+        # The one call an issued account may make before it has set its own password.
+        return self.store.change_password(self.caller.signed_in(), load(s.ChangePasswordSchema(), data))
 
     # ---------------------------------------------------------------- province
     @rpc

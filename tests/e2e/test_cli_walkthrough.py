@@ -21,7 +21,7 @@ def hbcloud(system: System, *args: str, expect: int = 0) -> dict:
 def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers_recommend_it(system):
     system.start_application()
     system.start_review()
-    hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")
+    hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")  # the province's first sign-in was done by the fixture
     hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
     hbcloud(system, "open-campaign")
     hbcloud(system, "add-provider", "--provider-id", "example-cloud", "--name", "示例云服务有限公司", "--uscc", "9113010000000999X3")
@@ -46,6 +46,13 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
                                   ("sjz-city", "city", ["--division", "130100"])):
         hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
         passwords[username] = hbcloud(system, "provision", "--username", username, "--role", role, *extra)["initial_password"]
+
+    for username, initial in list(passwords.items()):  # each sets its own password at its first sign-in
+        assert hbcloud(system, "login", "--username", username, "--password", initial)["must_change_password"] is True
+        refused = hbcloud(system, "worklist", expect=2)["error"]
+        assert refused["details"]["reason"] == "password_change_required"
+        passwords[username] = f"{username}-Own-pass-2018"
+        hbcloud(system, "change-password", "--old", initial, "--new", passwords[username])
 
     def as_(username: str) -> None:
         hbcloud(system, "login", "--username", username, "--password", passwords[username])

@@ -83,11 +83,14 @@ def test_two_consumer_processes_on_one_upstream_process_each_event_exactly_once(
     system.start_application()
     system.start_tally()
     system.start_tally()  # competing consumers on one queue and one store
+
+    def both_serving() -> bool:
+        with system.rpc() as c:
+            return len({c.tally.stats()["pid"] for _ in range(8)}) == 2
+    assert wait_until(both_serving, timeout=30), "the second consumer never came up"
     register(system, 40)
-    settles_exactly_once(system, upstream_page(system)["max_position"], timeout=60)
-    with system.rpc() as c:
-        pids = {c.tally.stats()["pid"] for _ in range(12)}
-    assert len(pids) == 2  # both processes were really serving
+    stats = settles_exactly_once(system, upstream_page(system)["max_position"], timeout=60)
+    assert len(stats["by_pid"]) == 2, stats  # both processes really processed events
 
 
 def test_a_relay_killed_between_publishing_and_recording_publishes_again_and_nothing_doubles(system):

@@ -15,7 +15,7 @@ def provision(system, province: str, username: str, role: str, **extra: str) -> 
     with system.rpc(province) as c:
         password = c.application.provision_account({"username": username, "role": role, "display_name": username,
                                                     **extra})["initial_password"]
-    return username, password
+    return system.first_sign_in(username, password)
 
 
 def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broker(system):

@@ -54,9 +54,11 @@ class Tallied(Entity):
         source: str
         position: int
         event_type: str
+        by_pid: int  # which consumer process did it
 
-    def __init__(self, actor: dict[str, str], source: str, position: int, event_type: str) -> None:
+    def __init__(self, actor: dict[str, str], source: str, position: int, event_type: str, by_pid: int) -> None:
         self.position = position
+        self.by_pid = by_pid
 
 
 class Counter(Entity):
@@ -94,7 +96,8 @@ class TallyStore(ServiceStore):
         if poisoned and not (self.cure_file and self.cure_file.exists()):
             raise RuntimeError(f"cannot process {envelope['type']} at {envelope['position']}")
         record = Tallied._begin(Tallied.Recorded, uuid4(), datetime.now(timezone.utc), SYSTEM,
-                                source=envelope["source"], position=envelope["position"], event_type=envelope["type"])
+                                source=envelope["source"], position=envelope["position"], event_type=envelope["type"],
+                                by_pid=os.getpid())
         return Outcome([record])
 
     def stats(self, upstream: str) -> dict[str, Any]:
@@ -102,6 +105,9 @@ class TallyStore(ServiceStore):
         table = self.recorder.events_record_cls.__table__
         with self.reading() as session:
             recorded = session.execute(select(func.count()).select_from(table)).scalar_one()
-        positions = [self.mapper.to_domain_event(n).position for n in self.notification_log.select(start=1, limit=1000)]
-        return {"recorded": recorded, "distinct": len(set(positions)), "tracked": self.tracked_position(upstream),
-                "pid": os.getpid()}
+        records = [self.mapper.to_domain_event(n) for n in self.notification_log.select(start=1, limit=1000)]
+        by_pid: dict[str, int] = {}
+        for r in records:
+            by_pid[str(r.by_pid)] = by_pid.get(str(r.by_pid), 0) + 1
+        return {"recorded": recorded, "distinct": len({r.position for r in records}),
+                "tracked": self.tracked_position(upstream), "pid": os.getpid(), "by_pid": by_pid}

@@ -23,6 +23,7 @@ from shared.relay import events_exchange
 ROOT = Path(__file__).resolve().parents[2]
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 PROVINCE = ("province-admin", "Province-admin-2018")
+PROVINCE_INITIAL = "Initial-province-2018"
 QUEUES = ["rpc-application", "rpc-tally", "rpc-review", "evt-application-#--tally.on_application_event",
           "evt-application-#--review.on_application_event",
           "evt-review-#--application.on_review_event", "evt-audit-#--application.on_audit_event", "test-capture"]
@@ -71,10 +72,14 @@ class System:
                     channel = conn.channel()
 
     def bootstrap(self) -> None:
+        from services.application.domain import account_id_for
         from services.application.service import make_store
 
         store = make_store(self.settings())
-        store.bootstrap_province_account(*PROVINCE, "河北省工业和信息化厅")
+        store.bootstrap_province_account(PROVINCE[0], PROVINCE_INITIAL, "河北省工业和信息化厅")
+        account = store.find(account_id_for(PROVINCE[0]))
+        if account.must_change_password:  # the operator's first sign-in, done here in-process
+            store.change_password(store.principal_of(account), {"old_password": PROVINCE_INITIAL, "new_password": PROVINCE[1]})
         store.close()
 
     def start(self, module: str, probe: str, **extra_env: str) -> subprocess.Popen[bytes]:
@@ -129,6 +134,13 @@ class System:
 
     def province_token(self) -> str:
         return self.login(*PROVINCE)
+
+    def first_sign_in(self, username: str, initial: str) -> tuple[str, str]:
+        """An issued account sets its own password; answers (username, password) to sign in with."""
+        chosen = f"{username}-Own-pass-2018"
+        with self.rpc(self.login(username, initial)) as c:
+            c.application.change_password({"old_password": initial, "new_password": chosen})
+        return username, chosen
 
     def close(self) -> None:
         for p in self.processes:
