@@ -4,6 +4,7 @@ read-model rows in one transaction, and answers plain dicts. No nameko here."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -39,6 +40,19 @@ SIGNATURES = {  # content sniffing: the bytes must be what the declared type say
 }
 REVIEWER_ROLES = (Role.PROVIDER, Role.COUNTY, Role.CITY)
 SEES_EVERYTHING = (Role.PROVINCE, Role.AUDITOR)
+
+
+def idempotent(command: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A command that takes `key=`: a retry with a key already used by the same account answers the
+    first answer without acting again (and before any check that the first call's effects would now
+    fail). `_commit` stores the key with the events, so concurrent retries act once too."""
+
+    @functools.wraps(command)
+    def run(self: "ApplicationService", principal: Principal, *args: Any, key: str | None = None, **kw: Any) -> dict[str, Any]:
+        previous = self._previous_result(principal, key)
+        return previous if previous is not None else command(self, principal, *args, key=key, **kw)
+
+    return run
 
 
 def require(principal: Principal, *roles: Role) -> None:
@@ -102,10 +116,6 @@ class ApplicationService(ServiceStore):
             raise Conflict() from None
         return answer
 
-    def _idempotent(self, principal: Principal, key: str | None, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        previous = self._previous_result(principal, key)
-        return previous if previous is not None else run()
-
     # ------------------------------------------------------------------ identity
     def register_enterprise(self, data: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
@@ -162,23 +172,20 @@ class ApplicationService(ServiceStore):
         account.change_password(self.clock.now(), principal.actor(), hash_password(data["new_password"]))
         return self._commit(principal, "change_password", None, account)
 
-    def provision_account(self, principal: Principal, data: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    @idempotent
+    def provision_account(self, principal: Principal, data: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
-
-        def run() -> dict[str, Any]:
-            if self.find(account_id_for(data["username"])) is not None:
-                raise Conflict({"username": "taken"}, zh="用户名已被使用", en="The user name is taken")
-            password = data.get("password") or generated_password()
-            account = Account.provision(self.clock.now(), principal.actor(), data["username"], data["role"],
-                                        data["display_name"], hash_password(password), data.get("division_code"),
-                                        data.get("provider_id"))
-            # The initial password is answered once, to the province, and stored only as a hash.
-            return self._commit(principal, "provision_account", key, account,
-                                project=lambda s: rm.project_account(s, account),
-                                result={"account_id": str(account.id), "username": account.username,
-                                        "initial_password": password})
-
-        return self._idempotent(principal, key, run)
+        if self.find(account_id_for(data["username"])) is not None:
+            raise Conflict({"username": "taken"}, zh="用户名已被使用", en="The user name is taken")
+        password = data.get("password") or generated_password()
+        account = Account.provision(self.clock.now(), principal.actor(), data["username"], data["role"],
+                                    data["display_name"], hash_password(password), data.get("division_code"),
+                                    data.get("provider_id"))
+        # The initial password is answered once, to the province, and stored only as a hash.
+        return self._commit(principal, "provision_account", key, account,
+                            project=lambda s: rm.project_account(s, account),
+                            result={"account_id": str(account.id), "username": account.username,
+                                    "initial_password": password})
 
     def set_account_active(self, principal: Principal, data: dict[str, Any], active: bool) -> dict[str, Any]:
         require(principal, Role.PROVINCE)
@@ -323,7 +330,8 @@ class ApplicationService(ServiceStore):
                             result={"application_id": str(app.id), **(result or {})})
 
     # ------------------------------------------------------------------ applications: commands
-    def start_application(self, principal: Principal, campaign_code: str, key: str | None = None) -> dict[str, Any]:
+    @idempotent
+    def start_application(self, principal: Principal, campaign_code: str, *, key: str | None = None) -> dict[str, Any]:
         require(principal, Role.ENTERPRISE)
         campaign = self.campaign(campaign_code)
         campaign.terms.check_can_submit(self.clock.now())
@@ -336,22 +344,25 @@ class ApplicationService(ServiceStore):
         app = Application.start(self.clock.now(), principal.actor(), campaign, enterprise, unit)
         return self._save_application(principal, "start_application", key, app, result={"existing": False})
 
+    @idempotent
     def update_section(self, principal: Principal, application_id: str, section: str, values: dict[str, Any],
-                       key: str | None = None) -> dict[str, Any]:
+                       *, key: str | None = None) -> dict[str, Any]:
         app = self._own_application(principal, application_id)
         if not values:
             raise InvalidInput.fields({"values": ["nothing to change / 无修改内容"]})
         app.update_section(self.clock.now(), principal.actor(), section, values)
         return self._save_application(principal, f"update_{section}", key, app)
 
+    @idempotent
     def set_scenarios(self, principal: Principal, application_id: str, scenarios: list[dict[str, Any]],
-                      key: str | None = None) -> dict[str, Any]:
+                      *, key: str | None = None) -> dict[str, Any]:
         app = self._own_application(principal, application_id)
         app.set_scenarios(self.clock.now(), principal.actor(), scenarios)
         return self._save_application(principal, "set_scenarios", key, app)
 
+    @idempotent
     def save_contract(self, principal: Principal, application_id: str, contract: dict[str, Any],
-                      key: str | None = None) -> dict[str, Any]:
+                      *, key: str | None = None) -> dict[str, Any]:
         app = self._own_application(principal, application_id)
         contract = dict(contract)
         contract["contract_id"] = contract.get("contract_id") or f"c{len(app.contracts) + 1}-{secrets.token_hex(3)}"
@@ -363,8 +374,9 @@ class ApplicationService(ServiceStore):
         app.remove_contract(self.clock.now(), principal.actor(), contract_id)
         return self._save_application(principal, "remove_contract", None, app)
 
+    @idempotent
     def attach_document(self, principal: Principal, application_id: str, document: dict[str, Any],
-                        key: str | None = None) -> dict[str, Any]:
+                        *, key: str | None = None) -> dict[str, Any]:
         app = self._own_application(principal, application_id)
         terms = self.campaign(app.campaign_code).terms
         content: bytes = document["content"]
@@ -404,26 +416,22 @@ class ApplicationService(ServiceStore):
                       active_bans=bans, now=now)
         return [f.to_dict() for f in evaluate(facts)]
 
-    def submit(self, principal: Principal, application_id: str, key: str | None = None) -> dict[str, Any]:
-        def run() -> dict[str, Any]:
-            app = self._own_application(principal, application_id)
-            if app.status == Status.DRAFT:
-                self.campaign(app.campaign_code).terms.check_can_submit(self.clock.now())
-            failures = self.check_eligibility(app)
-            if failures:
-                raise Ineligible({"rules": failures, "rule_set_version": RULE_SET_VERSION})
-            app.submit(self.clock.now(), principal.actor(), RULE_SET_VERSION)
-            return self._save_application(principal, "submit", key, app, result={"round": app.round, "status": app.status})
+    @idempotent
+    def submit(self, principal: Principal, application_id: str, *, key: str | None = None) -> dict[str, Any]:
+        app = self._own_application(principal, application_id)
+        if app.status == Status.DRAFT:
+            self.campaign(app.campaign_code).terms.check_can_submit(self.clock.now())
+        failures = self.check_eligibility(app)
+        if failures:
+            raise Ineligible({"rules": failures, "rule_set_version": RULE_SET_VERSION})
+        app.submit(self.clock.now(), principal.actor(), RULE_SET_VERSION)
+        return self._save_application(principal, "submit", key, app, result={"round": app.round, "status": app.status})
 
-        return self._idempotent(principal, key, run)
-
-    def withdraw(self, principal: Principal, application_id: str, reason: str, key: str | None = None) -> dict[str, Any]:
-        def run() -> dict[str, Any]:
-            app = self._own_application(principal, application_id)
-            app.withdraw(self.clock.now(), principal.actor(), reason)
-            return self._save_application(principal, "withdraw", key, app, result={"status": app.status})
-
-        return self._idempotent(principal, key, run)
+    @idempotent
+    def withdraw(self, principal: Principal, application_id: str, reason: str, *, key: str | None = None) -> dict[str, Any]:
+        app = self._own_application(principal, application_id)
+        app.withdraw(self.clock.now(), principal.actor(), reason)
+        return self._save_application(principal, "withdraw", key, app, result={"status": app.status})
 
     # ------------------------------------------------------------------ applications: queries
     def get_application(self, principal: Principal, application_id: str, version: int | None = None) -> dict[str, Any]:

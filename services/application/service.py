@@ -92,7 +92,7 @@ class ApplicationRpc(EventLogRpc):
     def provision_account(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         me = self._me()
         require(me, Role.PROVINCE)
-        return self.store.provision_account(me, load(s.ProvisionAccountSchema(), data), idempotency_key)
+        return self.store.provision_account(me, load(s.ProvisionAccountSchema(), data), key=idempotency_key)
 
     @rpc
     @guarded
@@ -160,7 +160,7 @@ class ApplicationRpc(EventLogRpc):
     @rpc
     @guarded
     def start_application(self, campaign_code: str, idempotency_key: str | None = None) -> dict[str, Any]:
-        return self.store.start_application(self._me(), str(campaign_code), idempotency_key)
+        return self.store.start_application(self._me(), str(campaign_code), key=idempotency_key)
 
     @rpc
     @guarded
@@ -171,7 +171,7 @@ class ApplicationRpc(EventLogRpc):
         if section not in SECTIONS:
             raise InvalidInput.fields({"section": [f"one of {sorted(SECTIONS)} / 表单部分名称有误"]})
         values = load(SECTIONS[section], values)
-        return self.store.update_section(me, application_id, section, values, idempotency_key)
+        return self.store.update_section(me, application_id, section, values, key=idempotency_key)
 
     @rpc
     @guarded
@@ -180,7 +180,7 @@ class ApplicationRpc(EventLogRpc):
         me = self._me()
         require(me, Role.ENTERPRISE)
         data = load(s.ScenariosSchema(), {"scenarios": scenarios})
-        return self.store.set_scenarios(me, application_id, data["scenarios"], idempotency_key)
+        return self.store.set_scenarios(me, application_id, data["scenarios"], key=idempotency_key)
 
     @rpc
     @guarded
@@ -188,7 +188,7 @@ class ApplicationRpc(EventLogRpc):
                       idempotency_key: str | None = None) -> dict[str, Any]:
         me = self._me()
         require(me, Role.ENTERPRISE)
-        return self.store.save_contract(me, application_id, load(s.ContractSchema(), contract), idempotency_key)
+        return self.store.save_contract(me, application_id, load(s.ContractSchema(), contract), key=idempotency_key)
 
     @rpc
     @guarded
@@ -201,7 +201,7 @@ class ApplicationRpc(EventLogRpc):
                         idempotency_key: str | None = None) -> dict[str, Any]:
         me = self._me()
         require(me, Role.ENTERPRISE)
-        return self.store.attach_document(me, application_id, load(s.DocumentSchema(), document), idempotency_key)
+        return self.store.attach_document(me, application_id, load(s.DocumentSchema(), document), key=idempotency_key)
 
     @rpc
     @guarded
@@ -226,14 +226,14 @@ class ApplicationRpc(EventLogRpc):
     @rpc
     @guarded
     def submit(self, application_id: str, idempotency_key: str | None = None) -> dict[str, Any]:
-        return self.store.submit(self._me(), application_id, idempotency_key)
+        return self.store.submit(self._me(), application_id, key=idempotency_key)
 
     @rpc
     @guarded
     def withdraw(self, application_id: str, data: dict[str, Any] | None = None,
                  idempotency_key: str | None = None) -> dict[str, Any]:
         me = self._me()
-        return self.store.withdraw(me, application_id, load(s.WithdrawSchema(), data)["reason"], idempotency_key)
+        return self.store.withdraw(me, application_id, load(s.WithdrawSchema(), data)["reason"], key=idempotency_key)
 
     @rpc
     @guarded

@@ -182,6 +182,23 @@ def test_an_enterprise_fills_the_form_in_any_order_and_submits(h):
     assert submitted[0]["data"]["content"]["cloud"]["provider_id"] == "hbcloud-provider"
 
 
+def test_a_portal_retrying_a_command_with_its_key_gets_the_first_answer_and_nothing_twice(h):
+    ent, app_id = started(h)
+    fill_complete(ent, app_id)
+    doc = {"kind": "other", "filename": "补充.pdf", "content_type": "application/pdf", "content_base64": b.b64(b.PDF)}
+    first = ent.attach_document(app_id, doc, idempotency_key="attach-7")
+    assert ent.attach_document(app_id, doc, idempotency_key="attach-7") == first
+    edit = ent.update_section(app_id, "cloud", {"next_steps": "设备上云二期"}, idempotency_key="edit-3")
+    ent.submit(app_id)
+    # The timed-out edit is retried after the submission: the first answer, not "cannot edit".
+    assert ent.update_section(app_id, "cloud", {"next_steps": "设备上云二期"}, idempotency_key="edit-3") == edit
+    assert len(ent.get_application(app_id)["documents"]) == 8
+    other = h.enterprise("rival", serial=2, name="另一家有限公司")
+    rival_app = other.start_application("2018")["application_id"]
+    # Keys belong to the account that used them.
+    assert other.update_section(rival_app, "cloud", {"next_steps": "x"}, idempotency_key="edit-3") != edit
+
+
 def test_starting_twice_answers_the_same_application(h):
     ent, app_id = started(h)
     again = ent.start_application("2018")
