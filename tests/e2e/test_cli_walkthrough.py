@@ -59,7 +59,7 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
 
     def reaches(stage: str, round_: int = 1) -> None:
         assert wait_until(lambda: (c := hbcloud(system, "case", app_id)) and c["stage"] == stage and c["round"] == round_
-                          and c["status"] == "open", timeout=20), system.logs()
+                          and c["status"] == "open", timeout=45), system.logs()
 
     as_("cloudco")
     reaches("provider")
@@ -70,7 +70,7 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     hbcloud(system, "county-review", app_id, "--decision", "return", "--reason", "发票复印件不清晰")
 
     hbcloud(system, "login", "--username", "steelworks", "--password", "Steel-works-2018")
-    assert wait_until(lambda: hbcloud(system, "show", app_id)["status"] == "returned", timeout=20)
+    assert wait_until(lambda: hbcloud(system, "show", app_id)["status"] == "returned", timeout=45)
     assert hbcloud(system, "submit", app_id)["round"] == 2
 
     as_("cloudco")

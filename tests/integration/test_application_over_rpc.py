@@ -52,7 +52,7 @@ def test_an_enterprise_goes_from_registration_to_a_submitted_application(system)
             assert [i["application_id"] for i in listed["items"]] == [app_id]
             max_position = c.application.get_notifications(0, 1)["max_position"]
 
-        wait_until(lambda: len(drain(0.5)) >= max_position, timeout=20)
+        wait_until(lambda: len(drain(0.5)) >= max_position, timeout=45)
         messages = drain(0)
         envelopes = [body(m) for m in messages]
         assert [e["position"] for e in envelopes] == list(range(1, max_position + 1))

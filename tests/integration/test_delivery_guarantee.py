@@ -30,7 +30,7 @@ def tally_stats(system) -> dict:
         return c.tally.stats()
 
 
-def settles_exactly_once(system, expected: int, timeout: float = 30.0) -> dict:
+def settles_exactly_once(system, expected: int, timeout: float = 45.0) -> dict:
     stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= expected and s, timeout=timeout) or tally_stats(system)
     assert (stats["recorded"], stats["distinct"], stats["tracked"]) == (expected, expected, expected), system.logs()
     return stats
@@ -87,7 +87,7 @@ def test_two_consumer_processes_on_one_upstream_process_each_event_exactly_once(
     def both_serving() -> bool:
         with system.rpc() as c:
             return len({c.tally.stats()["pid"] for _ in range(8)}) == 2
-    assert wait_until(both_serving, timeout=30), "the second consumer never came up"
+    assert wait_until(both_serving, timeout=45), "the second consumer never came up"
     register(system, 40)
     stats = settles_exactly_once(system, upstream_page(system)["max_position"], timeout=60)
     assert len(stats["by_pid"]) == 2, stats  # both processes really processed events
@@ -107,12 +107,12 @@ def test_a_relay_killed_between_publishing_and_recording_publishes_again_and_not
         expected = store.max_position()
         store.close()
         crashing = system.start("services.application.service:ApplicationRpc", "tally.stats", HBCLOUD_FAULT_CRASH_AFTER_PUBLISH="1")
-        assert wait_until(lambda: crashing.poll() is not None, timeout=20), "the relay did not crash"
+        assert wait_until(lambda: crashing.poll() is not None, timeout=45), "the relay did not crash"
         assert crashing.returncode == 70
         first = len(drain(2.0))
         assert first == expected  # published and confirmed, but the position was not recorded
         system.start_application()
-        wait_until(lambda: len(drain(0.5)) >= 2 * expected, timeout=20)
+        wait_until(lambda: len(drain(0.5)) >= 2 * expected, timeout=45)
         messages = drain(0.5)
         positions = sorted(body(m)["position"] for m in messages)
         assert positions == sorted(list(range(1, expected + 1)) * 2)  # every event went out twice
@@ -127,7 +127,7 @@ def test_a_poison_event_is_parked_visibly_and_an_operator_retries_it_after_the_f
     register(system, 1, start=1, name="POISON 测试企业{i}")
     register(system, 1, start=2)
     total = upstream_page(system)["max_position"]
-    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= total and s, timeout=30)
+    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= total and s, timeout=45)
     assert stats and stats["recorded"] == total - 1, system.logs()  # later events were not blocked
     with system.rpc() as c:
         parked = c.tally.parked()

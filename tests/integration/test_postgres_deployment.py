@@ -48,7 +48,7 @@ def test_the_services_run_on_postgresql_by_configuration_alone(system, postgres_
                                                "uscc": b.uscc(serial=300 + i), "name": f"企业{i}", "county_code": "130102"})
     with system.rpc(system.province_token()) as c:
         expected = c.application.get_notifications(0, 1000)["max_position"]
-    stats = wait_until(lambda: (s := _stats(system))["tracked"] >= expected and s, timeout=30) or _stats(system)
+    stats = wait_until(lambda: (s := _stats(system))["tracked"] >= expected and s, timeout=45) or _stats(system)
     assert (stats["recorded"], stats["tracked"]) == (expected, expected)
     assert not (system.tmp / "data" / "application.sqlite").exists()  # nothing went to the default SQLite file
 

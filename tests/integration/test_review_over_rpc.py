@@ -59,7 +59,7 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
                 except NotFound:
                     return None
             return case if all(case[k] == v for k, v in expected.items()) else None
-        found = wait_until(check, timeout=20)
+        found = wait_until(check, timeout=45)
         assert found, f"case never reached {expected}:\n{system.logs()}"
         return found
 
@@ -80,7 +80,7 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
     def application_returned():
         with system.rpc(enterprise) as c:
             return c.application.get_application(app_id)["status"] == "returned"
-    assert wait_until(application_returned, timeout=20), system.logs()
+    assert wait_until(application_returned, timeout=45), system.logs()
 
     system.clock_file.write_text("2018-12-10T09:00:00+08:00")  # past the submission date, before the close
     provider, county, other_county, city, enterprise = signed_in()  # a week later: sign in again
@@ -139,12 +139,12 @@ def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_rest
             except NotFound:
                 return None
 
-    assert wait_until(lambda: (found := case()) and found["stage"] == "provider", timeout=20), system.logs()
+    assert wait_until(lambda: (found := case()) and found["stage"] == "provider", timeout=45), system.logs()
     system.stop(review)  # the review service is down when the provider's date passes
     system.clock_file.write_text("2018-12-10T08:00:00+08:00")
     system.start_review()
-    assert wait_until(lambda: case()["overdue_stages"] == ["provider"], timeout=20), system.logs()
+    assert wait_until(lambda: case()["overdue_stages"] == ["provider"], timeout=45), system.logs()
     with system.rpc(system.province_token()) as c:
         assert [i["application_id"] for i in c.review.worklist({"view": "overdue"})["items"]] == [app_id]
     system.clock_file.write_text("2018-12-16T00:00:01+08:00")
-    assert wait_until(lambda: case()["status"] == "lapsed", timeout=20), system.logs()
+    assert wait_until(lambda: case()["status"] == "lapsed", timeout=45), system.logs()

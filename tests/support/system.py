@@ -182,7 +182,7 @@ def captured_events(amqp_uri: str, source: str = "application") -> Iterator[Any]
         yield drain
 
 
-def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.3) -> Any:
+def wait_until(predicate: Any, timeout: float = 45.0, interval: float = 0.3) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
