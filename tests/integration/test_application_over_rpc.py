@@ -35,14 +35,7 @@ def test_an_enterprise_goes_from_registration_to_a_submitted_application(system)
             with pytest.raises(InvalidInput) as e:
                 app.update_section(app_id, "enterprise", {"postal_code": "1"})
             assert "postal_code" in e.value.details["fields"]
-            app.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
-            app.update_section(app_id, "cloud", b.CLOUD_SECTION)
-            app.set_scenarios(app_id, b.SCENARIOS)
-            for contract in b.CONTRACTS:
-                app.save_contract(app_id, contract)
-            for document in b.documents():
-                app.attach_document(app_id, document)
-            app.give_pledge(app_id, b.PLEDGE)
+            b.fill_complete(app, app_id)
             first = app.submit(app_id, idempotency_key="submit-1")
             again = app.submit(app_id, idempotency_key="submit-1")  # a portal retrying after a timeout
             assert first == again and first["status"] == "submitted"

@@ -41,14 +41,7 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
 
     with system.rpc(enterprise) as c:
         app_id = c.application.start_application("2018")["application_id"]
-        c.application.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
-        c.application.update_section(app_id, "cloud", b.CLOUD_SECTION)
-        c.application.set_scenarios(app_id, b.SCENARIOS)
-        for contract in b.CONTRACTS:
-            c.application.save_contract(app_id, contract)
-        for document in b.documents():
-            c.application.attach_document(app_id, document)
-        c.application.give_pledge(app_id, b.PLEDGE)
+        b.fill_complete(c.application, app_id)
         c.application.submit(app_id)
 
     def case_is(token: str, **expected):
@@ -122,14 +115,7 @@ def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_rest
                                            "name": "石家庄某钢结构有限公司", "county_code": "130102"})
     with system.rpc(system.login("steelworks", "Secret-pass-1")) as c:
         app_id = c.application.start_application("2018")["application_id"]
-        c.application.update_section(app_id, "enterprise", b.ENTERPRISE_SECTION)
-        c.application.update_section(app_id, "cloud", b.CLOUD_SECTION)
-        c.application.set_scenarios(app_id, b.SCENARIOS)
-        for contract in b.CONTRACTS:
-            c.application.save_contract(app_id, contract)
-        for document in b.documents():
-            c.application.attach_document(app_id, document)
-        c.application.give_pledge(app_id, b.PLEDGE)
+        b.fill_complete(c.application, app_id)
         c.application.submit(app_id)
 
     def case() -> dict | None:

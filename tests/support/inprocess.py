@@ -14,6 +14,7 @@ from shared.identity import TokenIssuer
 from shared.rpc import Caller
 
 from tests.support import builders as b
+from tests.support.builders import fill_complete  # noqa: F401  (tests import it from here too)
 
 PROVINCE = ("province-admin", "Province-admin-2018")
 PROVINCE_INITIAL = "Initial-province-2018"  # what the operator's bootstrap sets; changed at first sign-in
@@ -75,16 +76,3 @@ class Harness:
         self.anonymous.register_enterprise({"username": username, "password": "Secret-pass-1", "uscc": b.uscc(region, serial),
                                             "name": name, "county_code": county})
         return self.login(username, "Secret-pass-1")
-
-
-def fill_complete(ent: Session, application_id: str, **overrides: Any) -> None:
-    """Fill every part of the form for the 2018 campaign; overrides replace a part's values."""
-    ent.update_section(application_id, "enterprise", overrides.get("enterprise", b.ENTERPRISE_SECTION))
-    ent.update_section(application_id, "cloud", overrides.get("cloud", b.CLOUD_SECTION))
-    ent.set_scenarios(application_id, overrides.get("scenarios", b.SCENARIOS))
-    contracts = overrides.get("contracts", b.CONTRACTS)
-    for contract in contracts:
-        ent.save_contract(application_id, contract)
-    for document in b.documents(contracts):
-        ent.attach_document(application_id, document)
-    ent.give_pledge(application_id, overrides.get("pledge", b.PLEDGE))
