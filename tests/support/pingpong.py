@@ -102,6 +102,10 @@ class TallyStore(ServiceStore):
 
     def stats(self, upstream: str) -> dict[str, Any]:
         """How many events were recorded, and how many distinct upstream positions they cover."""
+        # The tracked position first: what processing recorded commits with it, so the counts read
+        # afterwards include at least everything up to it (read the other way round, a commit in
+        # between would show a tracked position ahead of its events).
+        tracked = self.tracked_position(upstream)
         table = self.recorder.events_record_cls.__table__
         with self.reading() as session:
             recorded = session.execute(select(func.count()).select_from(table)).scalar_one()
@@ -110,4 +114,4 @@ class TallyStore(ServiceStore):
         for r in records:
             by_pid[str(r.by_pid)] = by_pid.get(str(r.by_pid), 0) + 1
         return {"recorded": recorded, "distinct": len({r.position for r in records}),
-                "tracked": self.tracked_position(upstream), "pid": os.getpid(), "by_pid": by_pid}
+                "tracked": tracked, "pid": os.getpid(), "by_pid": by_pid}
