@@ -11,20 +11,12 @@ from tests.support import builders as b
 from tests.support.system import body, captured_events, raw_text, wait_until
 
 
-def open_campaign_and_pool(system, province: str) -> None:
-    with system.rpc(province) as c:
-        c.application.open_campaign(b.campaign_2018())
-        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
-
-
 def test_an_enterprise_goes_from_registration_to_a_submitted_application(system):
     with captured_events(system.amqp_uri) as drain:
         system.start_application()
         province = system.province_token()
-        open_campaign_and_pool(system, province)
-        with system.rpc() as c:
-            c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1",
-                                               "uscc": b.uscc(), "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+        system.open_2018(province)
+        system.register("steelworks")
         token = system.login("steelworks", "Secret-pass-1")
         with system.rpc(token) as c:
             app = c.application
@@ -62,11 +54,9 @@ def test_an_enterprise_goes_from_registration_to_a_submitted_application(system)
 
 def test_missing_and_forged_tokens_and_other_enterprises_learn_nothing(system):
     system.start_application()
-    open_campaign_and_pool(system, system.province_token())
-    with system.rpc() as c:
-        for i, name in enumerate(["first-ent", "second-ent"], start=1):
-            c.application.register_enterprise({"username": name, "password": "Secret-pass-1", "uscc": b.uscc(serial=i),
-                                               "name": f"企业{i}有限公司", "county_code": "130102"})
+    system.open_2018(system.province_token())
+    for i, name in enumerate(["first-ent", "second-ent"], start=1):
+        system.register(name, serial=i, name=f"企业{i}有限公司")
     with system.rpc(system.login("first-ent", "Secret-pass-1")) as c:
         app_id = c.application.start_application("2018")["application_id"]
     with system.rpc(system.login("second-ent", "Secret-pass-1")) as c:

@@ -22,12 +22,8 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
     system.start_application()
     system.start_review()
     province = system.province_token()
-    with system.rpc(province) as c:
-        c.application.open_campaign(b.campaign_2018())
-        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
-    with system.rpc() as c:
-        c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1", "uscc": b.uscc(),
-                                           "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+    system.open_2018(province)
+    system.register("steelworks")
     accounts = {"provider": provision(system, province, "cloudco", "provider", provider_id="hbcloud-provider"),
                 "county": provision(system, province, "changan", "county", division_code="130102"),
                 "other_county": provision(system, province, "qiaoxi", "county", division_code="130104"),
@@ -107,12 +103,8 @@ def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_rest
     system.start_application()
     review = system.start_review()
     province = system.province_token()
-    with system.rpc(province) as c:
-        c.application.open_campaign(b.campaign_2018())
-        c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司", "uscc": b.uscc("130100", 999)})
-    with system.rpc() as c:
-        c.application.register_enterprise({"username": "steelworks", "password": "Secret-pass-1", "uscc": b.uscc(),
-                                           "name": "石家庄某钢结构有限公司", "county_code": "130102"})
+    system.open_2018(province)
+    system.register("steelworks")
     with system.rpc(system.login("steelworks", "Secret-pass-1")) as c:
         app_id = c.application.start_application("2018")["application_id"]
         b.fill_complete(c.application, app_id)

@@ -19,6 +19,7 @@ from shared.client import cluster
 from shared.config import settings_from_env
 from shared.errors import ServiceError
 from shared.relay import events_exchange
+from tests.support import builders as b
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
@@ -134,6 +135,18 @@ class System:
 
     def province_token(self) -> str:
         return self.login(*PROVINCE)
+
+    def open_2018(self, province: str) -> None:
+        """The 2018 campaign, with the provider the test applications name in the pool."""
+        with self.rpc(province) as c:
+            c.application.open_campaign(b.campaign_2018())
+            c.application.add_provider({"provider_id": "hbcloud-provider", "name": "某云服务有限公司",
+                                        "uscc": b.uscc("130100", 999)})
+
+    def register(self, username: str, serial: int = 1, name: str = "石家庄某钢结构有限公司") -> None:
+        with self.rpc() as c:
+            c.application.register_enterprise({"username": username, "password": "Secret-pass-1", "uscc": b.uscc(serial=serial),
+                                               "name": name, "county_code": "130102"})
 
     def first_sign_in(self, username: str, initial: str) -> tuple[str, str]:
         """An issued account sets its own password; answers (username, password) to sign in with."""
