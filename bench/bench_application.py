@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from tests.support import builders as b  # noqa: E402
-from tests.support.inprocess import Harness, fill_complete  # noqa: E402
+from tests.support.builders import fill_complete  # noqa: E402
+from tests.support.inprocess import Harness  # noqa: E402
 from tests.support.system import System  # noqa: E402
 
 SECRET = "integration-test-secret-32-bytes-long"

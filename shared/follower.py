@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
@@ -204,16 +204,3 @@ def list_parked(store: ServiceStore, include_resolved: bool = False) -> list[dic
     with store.reading() as session:
         rows = session.execute(query).mappings().all()
     return [{k: v for k, v in row.items() if k != "envelope"} | {"envelope": json.loads(row["envelope"])} for row in rows]
-
-
-@dataclass
-class Followers:
-    """The followers of one service, by upstream name."""
-
-    by_upstream: dict[str, Follower] = field(default_factory=dict)
-
-    def add(self, follower: Follower) -> None:
-        self.by_upstream[follower.upstream] = follower
-
-    def __getitem__(self, upstream: str) -> Follower:
-        return self.by_upstream[upstream]

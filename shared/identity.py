@@ -31,7 +31,7 @@ class Role(str, Enum):
     SUBSCRIBER = "subscriber"  # another government system reading the event logs
 
 
-ISSUED_ROLES = frozenset(r for r in Role if r is not Role.ENTERPRISE)
+SEES_ALL_APPLICATIONS = frozenset({Role.PROVINCE, Role.AUDITOR})
 READS_EVENT_LOGS = frozenset({Role.SERVICE, Role.SUBSCRIBER, Role.PROVINCE, Role.AUDITOR})
 
 

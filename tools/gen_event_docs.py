@@ -23,7 +23,7 @@ from services.review.events import contract as review_contract  # noqa: E402
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from shared.contract import log_page  # noqa: E402
 from tests.support import builders as b  # noqa: E402
-from tests.support.inprocess import fill_complete  # noqa: E402
+from tests.support.builders import fill_complete  # noqa: E402
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match  # noqa: E402
 
 HEADER = """# Public events

@@ -22,7 +22,8 @@ from shared.clock import Clock
 from shared.entity import stable_id
 from shared.errors import Conflict, Forbidden, Ineligible, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from shared.follower import NOTHING, Outcome
-from shared.identity import Principal, Role, TokenIssuer, hash_password, password_matches
+from shared.identity import SEES_ALL_APPLICATIONS as SEES_EVERYTHING
+from shared.identity import SYSTEM, Principal, Role, TokenIssuer, hash_password, password_matches
 from shared.store import ServiceStore
 
 from services.application import projections as rm
@@ -38,8 +39,6 @@ SIGNATURES = {  # content sniffing: the bytes must be what the declared type say
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
-REVIEWER_ROLES = (Role.PROVIDER, Role.COUNTY, Role.CITY)
-SEES_EVERYTHING = (Role.PROVINCE, Role.AUDITOR)
 
 
 def idempotent(command: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -135,7 +134,8 @@ class ApplicationService(ServiceStore):
     def login(self, data: dict[str, Any]) -> dict[str, Any]:
         username, now = data["username"].strip().lower(), self.clock.now()
         with self.reading() as session:
-            locked_until = rm.locked_until(session, username, now)
+            failures = rm.failed_logins(session, username)
+        locked_until = rm.locked_until(failures, now)
         if locked_until is not None:
             raise NotAuthenticated({"reason": "too_many_attempts", "retry_after": locked_until},
                                    zh="登录失败次数过多，请稍后再试", en="Too many failed sign-ins; try again later")
@@ -146,8 +146,9 @@ class ApplicationService(ServiceStore):
             with self.transaction() as session:
                 rm.count_failed_login(session, username, now)
             raise NotAuthenticated({"reason": "bad_credentials"}, zh="用户名或密码错误", en="Wrong user name or password")
-        with self.transaction() as session:
-            rm.clear_failed_logins(session, username)
+        if failures is not None:
+            with self.transaction() as session:
+                rm.clear_failed_logins(session, username)
         principal = self.principal_of(account)
         return {"token": self.issuer.issue(principal), "account": self.describe_account(account)}
 
@@ -209,8 +210,7 @@ class ApplicationService(ServiceStore):
         nothing if the account exists."""
         if self.find(account_id_for(username)) is not None:
             return False
-        system = {"id": "system", "role": "service"}
-        account = Account.provision(self.clock.now(), system, username, Role.PROVINCE.value, display_name,
+        account = Account.provision(self.clock.now(), SYSTEM.actor(), username, Role.PROVINCE.value, display_name,
                                     hash_password(password), None, None)
         self.record(account, project=lambda s, _r: rm.project_account(s, account))
         return True
@@ -407,6 +407,10 @@ class ApplicationService(ServiceStore):
         app = self._own_application(principal, application_id)
         app.give_pledge(self.clock.now(), principal.actor(), **pledge)
         return self._save_application(principal, "give_pledge", None, app)
+
+    def eligibility_of(self, principal: Principal, application_id: str) -> dict[str, Any]:
+        """What `submit` would say now, without submitting."""
+        return {"failures": self.check_eligibility(self._own_application(principal, application_id))}
 
     def check_eligibility(self, app: Application) -> list[dict[str, Any]]:
         now = self.clock.now()

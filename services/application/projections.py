@@ -2,7 +2,6 @@
 change them (so a query right after a command already sees it), plus the evidence content store."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,8 +104,13 @@ def project_ban(session: Session, ban: Ban) -> None:
     })
 
 
-def locked_until(session: Session, username: str, now: datetime) -> str | None:
-    until = session.execute(select(login_failures.c.locked_until).where(login_failures.c.username == username)).scalar()
+def failed_logins(session: Session, username: str) -> dict[str, Any] | None:
+    row = session.execute(select(login_failures).where(login_failures.c.username == username)).mappings().first()
+    return dict(row) if row else None
+
+
+def locked_until(failures: dict[str, Any] | None, now: datetime) -> str | None:
+    until = failures and failures["locked_until"]
     return until if until and datetime.fromisoformat(until) > now else None
 
 
@@ -157,7 +161,3 @@ def page_of_applications(session: Session, filters: dict[str, Any], page: int, p
     ).mappings().all()
     items = [dict(r) | {"categories": r["categories"].split()} for r in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

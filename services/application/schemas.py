@@ -163,8 +163,9 @@ class LiftBanSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=4000))
 
 
-def year_keyed_money(years_field: str) -> fields.Dict:
-    return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{4}$")), values=Money(), metadata={"years": years_field})
+def year_keyed_money() -> fields.Dict:
+    """{year: yuan}; which years a campaign asks for is the campaign's (checked at submission)."""
+    return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{4}$")), values=Money())
 
 
 class EnterpriseSectionSchema(Schema):
@@ -180,7 +181,7 @@ class EnterpriseSectionSchema(Schema):
     phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{7,30}$"))
     fax = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{0,30}$"))
     email = fields.Email()
-    revenue = year_keyed_money("revenue_years")
+    revenue = year_keyed_money()
     industry_code = fields.String(validate=lambda code: known_industry(code))
     employees = fields.Integer(validate=validate.Range(min=0))
     it_department = fields.String(validate=validate.Length(max=200))
@@ -202,7 +203,7 @@ class CloudSectionSchema(Schema):
 
     provider_id = fields.String()
     deployment_mode = fields.String(validate=validate.OneOf(["public", "private", "hybrid", "dedicated"]))
-    investments = year_keyed_money("investment_years")
+    investments = year_keyed_money()
     first_cloud_date = IsoDate()
     planning = fields.Nested(PlanningSchema)
     overall_results = fields.String(validate=TEXT)

@@ -218,10 +218,7 @@ class ApplicationRpc(EventLogRpc):
     @rpc
     @guarded
     def check_eligibility(self, application_id: str) -> dict[str, Any]:
-        me = self._me()
-        require(me, Role.ENTERPRISE)
-        app = self.store._own_application(me, application_id)
-        return {"failures": self.store.check_eligibility(app)}
+        return self.store.eligibility_of(self._me(), application_id)
 
     @rpc
     @guarded

@@ -8,8 +8,11 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from shared.clock import local_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.follower import NOTHING, Outcome
+from shared.identity import SEES_ALL_APPLICATIONS as SEES_EVERYTHING
+from shared.identity import SYSTEM as SYSTEM_PRINCIPAL
 from shared.identity import Principal, Role
 from shared.store import ServiceStore
 
@@ -17,8 +20,7 @@ from services.review import projections as rm
 from services.review.events import contract
 from services.review.domain import CITY, COUNTY, PROVIDER, CityRanking, Deadlines, ReviewCase, Status, case_id_for, ranking_id_for
 
-SYSTEM = {"id": "system", "role": "service"}
-SEES_EVERYTHING = (Role.PROVINCE, Role.AUDITOR)
+SYSTEM = SYSTEM_PRINCIPAL.actor()  # the review service acting on its own (opening, overdue, lapse)
 
 
 class ReviewService(ServiceStore):
@@ -151,10 +153,10 @@ class ReviewService(ServiceStore):
     def check_deadlines(self) -> int:
         """Flag overdue stages and lapse unfinished cases at the system close, from the injected
         clock over stored state: survives restarts, and every change is an event."""
-        with self.reading() as session:
-            ids = rm.unfinished_case_ids(session)
-        changed = 0
         now = self.clock.now()
+        with self.reading() as session:
+            ids = rm.cases_due(session, local_date(now).isoformat())
+        changed = 0
         for case_id in ids:
             case = self.find(case_id)
             while case is not None and case.due_changes(now, SYSTEM):

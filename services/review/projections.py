@@ -40,7 +40,8 @@ cases = Table(
     Column("stage", String(16), nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("overdue", Integer, nullable=False),
-    Column("due", String(10)),
+    Column("due", String(10), index=True),
+    Column("system_close", String(10), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("version", Integer, nullable=False),
 )
@@ -84,6 +85,7 @@ def project_case(session: Session, case: ReviewCase) -> None:
         "county_code": case.county_code, "unit_code": case.unit_code, "provider_id": case.provider_id,
         "round": case.round, "stage": case.stage, "status": case.status,
         "overdue": int(case.status == Status.OPEN and case.stage in case.overdue_stages), "due": due,
+        "system_close": case.deadlines["system_close"],
         "updated_at": case.modified_on.isoformat(), "version": case.version,
     })
 
@@ -94,8 +96,13 @@ def record_action(session: Session, case: ReviewCase, stage: str, decision: str,
         actor_id=actor["id"], actor_role=actor["role"], at=case.modified_on.isoformat()))
 
 
-def unfinished_case_ids(session: Session) -> list[str]:
-    rows = session.execute(select(cases.c.case_id).where(cases.c.status.in_([Status.OPEN, Status.RETURNED])))
+def cases_due(session: Session, today: str) -> list[str]:
+    """Cases with something for the clock to do on `today` (ISO, Asia/Shanghai): a stage date passed
+    and not yet flagged, or the system close passed while unfinished. "Before day D" lasts to the
+    end of D, so a date is past once it is earlier than today."""
+    unfinished = cases.c.status.in_([Status.OPEN, Status.RETURNED])
+    overdue = and_(cases.c.status == Status.OPEN, cases.c.overdue == 0, cases.c.due < today)
+    rows = session.execute(select(cases.c.case_id).where(unfinished, overdue | (cases.c.system_close < today)))
     return [r[0] for r in rows]
 
 

@@ -98,11 +98,6 @@ def taxonomy() -> Taxonomy:
     )
 
 
-@cache
-def contacts() -> list[dict[str, str]]:
-    return _load("contacts.json")["contacts"]
-
-
 def raw(name: str) -> dict[str, Any]:
     """The whole file, for portals that show reference lists."""
     return _load(f"{name}.json")

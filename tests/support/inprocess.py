@@ -14,7 +14,6 @@ from shared.identity import TokenIssuer
 from shared.rpc import Caller
 
 from tests.support import builders as b
-from tests.support.builders import fill_complete  # noqa: F401  (tests import it from here too)
 
 PROVINCE = ("province-admin", "Province-admin-2018")
 PROVINCE_INITIAL = "Initial-province-2018"  # what the operator's bootstrap sets; changed at first sign-in

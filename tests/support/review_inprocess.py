@@ -15,7 +15,8 @@ from shared.clock import FixedClock
 from shared.contract import log_page
 from shared.follower import Follower
 from tests.support import builders as b
-from tests.support.inprocess import Harness, Session, fill_complete
+from tests.support.builders import fill_complete
+from tests.support.inprocess import Harness, Session
 
 CHECKED = {"confirmed": True, "remark": ""}
 

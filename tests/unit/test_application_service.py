@@ -9,7 +9,8 @@ import pytest
 from shared.clock import SHANGHAI
 from shared.errors import Conflict, DeadlinePassed, Forbidden, Ineligible, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from tests.support import builders as b
-from tests.support.inprocess import Harness, fill_complete
+from tests.support.builders import fill_complete
+from tests.support.inprocess import Harness
 
 
 @pytest.fixture
