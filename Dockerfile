@@ -17,4 +17,4 @@ ENV PATH=/venv/bin:$PATH \
     HBCLOUD_DATA_DIR=/data
 RUN useradd --system --home /app hbcloud && mkdir /data && chown hbcloud /data
 USER hbcloud
-CMD ["nameko", "run", "--config", "config/nameko.yaml", "services.application.service:ApplicationRpc"]
+CMD ["nameko", "run", "--config", "config/nameko.yaml", "services.application.service:Service"]

@@ -78,7 +78,7 @@ def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]
         system.env["HBCLOUD_TOKEN_SECRET"] = SECRET
         prepared = prepare_applications(Path(tmp) / "data", args.submissions)
         try:
-            system.start_application()
+            system.start_service("application")
             system.start("bench.echo_service:Echo", "bench_echo.ping")
             with system.rpc() as c:
                 for _ in range(50):  # warm up connections and caches
@@ -98,10 +98,10 @@ def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]
 def append_rates(args: argparse.Namespace, directory: Path) -> dict[str, float]:
     from services.application.domain import Application
     from shared.identity import TokenIssuer
-    from services.application.app import ApplicationService
+    from services.application.store import ApplicationStore
 
     clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
-    store = ApplicationService(f"sqlite:///{directory / 'append.sqlite'}", clock, TokenIssuer(SECRET, clock))
+    store = ApplicationStore(f"sqlite:///{directory / 'append.sqlite'}", clock, TokenIssuer(SECRET, clock))
     actor = {"id": "bench", "role": "enterprise"}
     from uuid import uuid4
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from services.topology import SERVICES
 from shared.client import cluster
 from shared.config import settings_from_env
 from shared.errors import ServiceError
@@ -212,28 +213,34 @@ def cmd_city_review(a: argparse.Namespace) -> None:
                                                            "reasons": a.reason or []})))
 
 
+def running_services() -> list[str]:
+    """The services this installation runs: HBCLOUD_SERVICES, or every service of the topology."""
+    return os.environ.get("HBCLOUD_SERVICES", " ".join(SERVICES)).split()
+
+
 def cmd_health(a: argparse.Namespace) -> None:
     """Each service's log position, published position, tracked upstream positions and parked count."""
-    services = os.environ.get("HBCLOUD_SERVICES", "application review").split()
+    services = running_services()
     show({service: rpc(lambda s: s.health(), service=service) for service in services})
 
 
 def cmd_bootstrap(a: argparse.Namespace) -> None:
     """Create the first province account straight in the application store (run on the service's
     host by scripts/start; every other account is provisioned over RPC by the province)."""
-    from services.application.service import make_store
+    from services.application.definition import make_store
+    from services.application.handlers.identity import bootstrap_province_account
 
     username = os.environ.get("HBCLOUD_PROVINCE_USER", "province-admin")
     password = os.environ.get("HBCLOUD_PROVINCE_PASSWORD", "Change-me-2018")
     store = make_store(settings_from_env())
-    made = store.bootstrap_province_account(username, password, "河北省工业和信息化厅")
+    made = bootstrap_province_account(store, username, password, "河北省工业和信息化厅")
     print(f"province account {username!r} {'created' if made else 'already exists'}", file=sys.stderr)
 
 
 def cmd_wait_ready(a: argparse.Namespace) -> None:
     """Wait until every service named in HBCLOUD_SERVICES answers."""
     deadline = time.monotonic() + a.timeout
-    services = os.environ.get("HBCLOUD_SERVICES", "application review").split()
+    services = running_services()
     while True:
         try:
             with cluster(settings_from_env().amqp_uri, timeout=3) as c:

@@ -54,6 +54,8 @@ def bookkeeping(service: str) -> Bookkeeping:
             Column("key", String(200), primary_key=True),
             Column("account_id", String(64), nullable=False),
             Column("command", String(80), nullable=False),
+            # The key is bound to the operation and its input: a reuse with other input is a conflict.
+            Column("request_sha256", String(64)),
             Column("result", Text, nullable=False),
             Column("recorded_at", String(40), nullable=False),
         ),

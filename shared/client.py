@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-import shared.rpc  # noqa: F401  (registers the error classes for deserialization)
-from shared.rpc import AUTH_HEADER
+import shared.nameko_service  # noqa: F401  (registers the error classes for deserialization)
+from shared.nameko_service import AUTH_HEADER
 
 
 @contextmanager

@@ -60,7 +60,7 @@ def clock_from_setting(setting: str) -> Clock:
 
 
 def end_of_day(day: date) -> datetime:
-    """'Before day D' means up to the end of day D in Asia/Shanghai (DOMAIN.md §6 [default])."""
+    """'Before day D' means up to the end of day D in Asia/Shanghai (our default; docs/reference-data.md)."""
     return datetime.combine(day + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc)
 
 

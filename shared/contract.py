@@ -1,11 +1,11 @@
-"""The public event contract (ARCHITECTURE.md): every stored domain event maps to a public type
+"""The public event contract (docs/architecture.md, docs/events.md): every stored domain event maps to a public type
 with a versioned marshmallow schema, and is published in a plain-JSON envelope that any subscriber
 can read. Consumers read only envelopes, never another service's classes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Mapper, Notification
@@ -105,7 +105,7 @@ class Contract:
         carry their log position, so the answer has none."""
         return [{k: v for k, v in self.envelope(0, e).items() if k != "position"} for e in events]
 
-    def envelopes(self, mapper: Mapper[UUID], notifications: list[Notification]) -> list[dict[str, Any]]:
+    def envelopes(self, mapper: Mapper[UUID], notifications: Sequence[Notification]) -> list[dict[str, Any]]:
         return [self.envelope(n.id, mapper.to_domain_event(n)) for n in notifications]
 
 

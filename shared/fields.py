@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 from stdnum.cn import uscc as stdnum_uscc
 
 import shared.messages  # noqa: F401  (bilingual field messages for every schema)
@@ -51,3 +51,27 @@ class CreditCode(fields.String):
         if not stdnum_uscc.is_valid(text):
             raise ValidationError("not a valid unified social credit code (check digit) / 统一社会信用代码无效")
         return text
+
+
+class WholeNumber(fields.Integer):
+    """An integer given as a JSON number: not a boolean, not a string, not a float, and within a
+    64-bit column (PostgreSQL BIGINT) unless a narrower range is given."""
+
+    INT64 = 2**63 - 1
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", True)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not -self.INT64 - 1 <= number <= self.INT64:
+            raise ValidationError("number too large / 数值过大")
+        return number
+
+
+def identifier(**kwargs: Any) -> fields.String:
+    """An id argument (application, contract, document...): a non-empty string of bounded length."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=64), **kwargs)

@@ -1,4 +1,4 @@
-"""Prompt-and-pull consumption of an upstream service's events (ARCHITECTURE.md, delivery).
+"""Prompt-and-pull consumption of an upstream service's events (docs/architecture.md, "The delivery guarantee").
 
 A message is only a prompt. Upstream events are processed strictly in position order; the tracked
 position is written in the same transaction as the events that processing produced, with an atomic
@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from marshmallow import ValidationError
@@ -19,23 +18,24 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from shared.contract import read_envelope
-from shared.store import ServiceStore, upsert_if_greater
+from shared.definition import NOTHING, Change, EventHandler, record
+from shared.store import ServiceStore, rowcount, upsert_if_greater
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Outcome:
-    """What processing one upstream event produced: aggregates with pending events, and read-model
-    writes to make in the same transaction."""
-
-    aggregates: Sequence[Any] = ()
-    project: Callable[[Session, Sequence[Recording]], None] | None = None
+Handle = Callable[[dict[str, Any]], Change]  # an upstream envelope -> what processing it produced
 
 
-NOTHING = Outcome()
+def dispatch(store: Any, table: Mapping[str, EventHandler]) -> Handle:
+    """A Handle from a service's handler table (public type -> handler, "*" for any other type);
+    types without a handler change nothing."""
 
-Handle = Callable[[dict[str, Any]], Outcome]
+    def handle(envelope: dict[str, Any]) -> Change:
+        handler = table.get(envelope["type"]) or table.get("*")
+        return (handler(store, envelope) if handler is not None else None) or NOTHING
+
+    return handle
 
 
 class Fetch(Protocol):
@@ -108,8 +108,8 @@ class Follower:
         error, failures, conflicts = "", 0, 0
         while failures < self.max_attempts:
             try:
-                outcome = self.handle(envelope)
-                self.store.record(*outcome.aggregates, tracking=Tracking(self.upstream, position), project=outcome.project)
+                change = self.handle(envelope)
+                record(self.store, change, tracking=Tracking(self.upstream, position))
                 return
             except IntegrityError:
                 if self.tracked() >= position:
@@ -131,7 +131,7 @@ class Follower:
             with self.store.transaction() as session:
                 if not upsert_if_greater(
                     session,
-                    self.store.recorder.tracking_table,
+                    self.store.process_recorder.tracking_table,
                     {"application_name": self.upstream},
                     "notification_id",
                     message["position"],
@@ -168,7 +168,7 @@ class Follower:
             return False
         message = json.loads(row["envelope"])
         try:
-            outcome = self.handle(read_envelope(message))
+            change = self.handle(read_envelope(message))
         except Exception as e:
             with self.store.transaction() as session:
                 session.execute(
@@ -179,18 +179,18 @@ class Follower:
             return False
 
         def resolve(session: Session, recordings: Sequence[Recording]) -> None:
-            if outcome.project is not None:
-                outcome.project(session, recordings)
-            changed = session.execute(
+            if change.project is not None:
+                change.project(session)
+            changed = rowcount(session.execute(
                 update(books.parked)
                 .where(books.parked.c.id == parked_id, books.parked.c.resolved_at.is_(None))
                 .values(resolved_at=self.store.clock.now().isoformat(), resolution="retried")
-            ).rowcount
+            ))
             if changed != 1:
                 raise IntegrityError("parked event already resolved")
 
         try:
-            self.store.record(*outcome.aggregates, project=resolve)
+            self.store.record(*change.aggregates, project=resolve)
         except IntegrityError:
             return False
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-FIELD_MESSAGES: dict[type, dict[str, str]] = {
+FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     fields.Field: {"required": "Missing data for required field. / 缺少必填项",
                    "null": "Field may not be null. / 不能为空",
                    "validator_failed": "Invalid value. / 取值无效"},

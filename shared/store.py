@@ -4,25 +4,35 @@ file per service) or PostgreSQL, chosen by the URL alone.
 Two fixes over eventsourcing-sqlalchemy 1.0.1 live here:
 - the tracking write is one conditional upsert (insert, or update only where the stored position
   is lower); "no row changed" is the duplicate. The library's SELECT-then-INSERT let two processes
-  both process the same upstream event (ARCHITECTURE.md, pitfalls).
+  both process the same upstream event (docs/architecture.md, pitfalls).
 - `record()` writes events, tracking and read-model rows in one transaction.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar, cast
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import CursorResult, MetaData, Result, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.bookkeeping import bookkeeping
 from shared.clock import Clock, SystemClock
 from shared.errors import NotFound
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT/UPDATE/DELETE changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _sqlite_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
@@ -42,7 +52,7 @@ def upsert_if_greater(
         set_={column: getattr(stmt.excluded, column)},
         where=table.c[column] < getattr(stmt.excluded, column),
     )
-    return session.execute(stmt).rowcount == 1
+    return rowcount(session.execute(stmt)) == 1
 
 
 class AtomicTrackingProcessRecorder(SQLAlchemyProcessRecorder):
@@ -89,7 +99,7 @@ class ServiceStore(Application):
         if self.read_models is not None:
             self.read_models.create_all(engine)
 
-    def construct_factory(self, env: Any) -> StoreFactory:
+    def construct_factory(self, env: Any) -> StoreFactory:  # type: ignore[override]
         return StoreFactory(env)
 
     def construct_recorder(self) -> AtomicTrackingProcessRecorder:
@@ -98,8 +108,12 @@ class ServiceStore(Application):
         return recorder
 
     @property
+    def process_recorder(self) -> AtomicTrackingProcessRecorder:
+        return cast(AtomicTrackingProcessRecorder, self.recorder)
+
+    @property
     def datastore(self) -> Any:
-        return self.recorder.datastore
+        return self.process_recorder.datastore
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -120,7 +134,7 @@ class ServiceStore(Application):
     ) -> int | None:
         """Store the aggregates' pending events, the tracking position (if any) and the read-model
         changes made by `project`, atomically. Returns the last notification position written."""
-        processing = ProcessingEvent(tracking)
+        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking)
         processing.collect_events(*aggregates)
         with self.transaction() as session:
             recordings = self._record(processing)
@@ -128,16 +142,17 @@ class ServiceStore(Application):
                 project(session, recordings)
         return max((r.notification.id for r in recordings), default=None)
 
-    def find(self, aggregate_id: Any, version: int | None = None) -> Any | None:
-        """The aggregate (as at `version`), or None when there is none."""
+    def find(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A | None:
+        """The aggregate of that kind (as at `version`), or None when there is none."""
         try:
-            return self.repository.get(aggregate_id, version=version)
+            found: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, kind) else None
 
-    def get_existing(self, aggregate_id: Any, version: int | None = None) -> Any:
-        """The aggregate, or the typed NotFound a caller receives."""
-        found = self.find(aggregate_id, version)
+    def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """The aggregate of that kind, or the typed NotFound a caller receives."""
+        found = self.find(kind, aggregate_id, version)
         if found is None:
             raise NotFound()
         return found
@@ -146,4 +161,4 @@ class ServiceStore(Application):
         return self.recorder.max_notification_id() or 0
 
     def tracked_position(self, upstream: str) -> int:
-        return self.recorder.max_tracking_id(upstream) or 0
+        return self.process_recorder.max_tracking_id(upstream) or 0

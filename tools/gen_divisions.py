@@ -11,7 +11,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-# The notice's three city-level units that are not prefecture cities (DOMAIN.md §2).
+# The notice's three city-level units that are not prefecture cities (the notice, 四; docs/reference-data.md).
 DINGZHOU, XINJI = "130682", "130181"
 XIONGAN_COUNTIES = {"130638", "130629", "130632"}  # 雄县 容城县 安新县 (保定), governed by 雄安新区
 XIONGAN_UNIT = "133100"  # project identifier for 雄安新区 (documented in docs/reference-data.md)

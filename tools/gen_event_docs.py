@@ -18,8 +18,8 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.application.events import contract as application_contract  # noqa: E402
-from services.review.events import contract as review_contract  # noqa: E402
+from services.review.handlers.deadlines import check_deadlines  # noqa: E402
+from services.topology import definitions  # noqa: E402
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from shared.contract import log_page  # noqa: E402
 from tests.support import builders as b  # noqa: E402
@@ -112,16 +112,17 @@ def examples() -> dict[str, dict]:
         withdrawer.withdraw(withdrawn, {"reason": "企业决定不再参评"})
         both.sync()
         clock.set(datetime(2018, 12, 10, 0, 5, tzinfo=SHANGHAI))
-        both.store.check_deadlines()
+        check_deadlines(both.store)
         clock.set(datetime(2018, 12, 16, 0, 5, tzinfo=SHANGHAI))
-        both.store.check_deadlines()
+        check_deadlines(both.store)
 
         ban = h.province.record_ban({"uscc": b.uscc("130104", 77), "reason": "2017年评选中弄虚作假", "starts_on": "2017-06-01"})
         h.province.lift_ban({"ban_id": ban["ban_id"], "reason": "复议撤销"})
         h.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "退出资源池"})
         found: dict[str, dict] = {}
-        for store, source in ((h.store, application_contract), (both.store, review_contract)):
-            for envelope in log_page(store, source, 0, 1000)["notifications"]:
+        stores = {"application": h.store, "review": both.store}
+        for definition in definitions():
+            for envelope in log_page(stores[definition.name], definition.contract, 0, 1000)["notifications"]:
                 found.setdefault(envelope["type"], envelope)
         return found
 
@@ -129,7 +130,7 @@ def examples() -> dict[str, dict]:
 def main() -> None:
     found = examples()
     lines = [HEADER]
-    for source_contract in (application_contract, review_contract):
+    for source_contract in (d.contract for d in definitions()):
         lines.append(f"## `{source_contract.source}` events\n")
         for public in source_contract.types():
             schema = public.schema()

@@ -166,7 +166,7 @@ class Enterprise(Entity):
 # ---------------------------------------------------------------- campaigns
 @dataclass(frozen=True)
 class CampaignTerms:
-    """A campaign's settings, typed. Every [default] of DOMAIN.md is one of these."""
+    """A campaign's settings, typed. Every default we chose where the notice is silent is one of these (docs/reference-data.md)."""
 
     code: str
     name: str

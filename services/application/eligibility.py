@@ -1,4 +1,4 @@
-"""申报条件 (DOMAIN.md §3), checked when an application is submitted. Every failed rule is named
+"""申报条件 (the notice, 二、申报条件), checked when an application is submitted. Every failed rule is named
 with its reason; the caller gets them all at once and nothing is recorded.
 
 RULE_SET_VERSION is recorded on the submission event: change it whenever a rule changes."""

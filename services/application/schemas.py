@@ -247,19 +247,19 @@ class ScenarioSchema(Schema):
                 try:
                     Money().deserialize(value)
                 except ValidationError as e:
-                    errors[name] = e.messages
+                    errors[name] = [str(m) for m in e.messages] if isinstance(e.messages, list) else [str(e.messages)]
         if errors:
             raise ValidationError({"metrics": errors})
 
 
-class ScenariosSchema(Schema):
-    scenarios = fields.List(fields.Nested(ScenarioSchema), required=True)
+def each_scenario_once(scenarios: list[dict[str, Any]]) -> None:
+    keys = [(s["category"], s["scenario"]) for s in scenarios]
+    if len(keys) != len(set(keys)):
+        raise ValidationError("each scenario once / 每个场景只填一次")
 
-    @validates_schema
-    def distinct(self, data: dict[str, Any], **_: Any) -> None:
-        keys = [(s["category"], s["scenario"]) for s in data.get("scenarios", [])]
-        if len(keys) != len(set(keys)):
-            raise ValidationError({"scenarios": ["each scenario once / 每个场景只填一次"]})
+
+def scenario_list() -> fields.List:
+    return fields.List(fields.Nested(ScenarioSchema), required=True, validate=each_scenario_once)
 
 
 class ContractSchema(Schema):
@@ -311,6 +311,17 @@ class PledgeSchema(Schema):
 
 class WithdrawSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+SECTIONS: dict[str, type[Schema]] = {"enterprise": EnterpriseSectionSchema, "cloud": CloudSectionSchema}
+
+
+def section_values(section: str, values: Any) -> dict[str, Any]:
+    """The `values` of `update_section`, validated by the section's schema; fields reported at the top level."""
+    loaded: dict[str, Any] = SECTIONS[section]().load(values if values is not None else {})
+    if not loaded:
+        raise ValidationError({"values": ["nothing to change / 无修改内容"]})
+    return loaded
 
 
 class ListApplicationsSchema(Schema):

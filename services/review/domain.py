@@ -1,4 +1,4 @@
-"""Review cases: one per application, moving provider → county → city (DOMAIN.md §6 steps 2–5).
+"""Review cases: one per application, moving provider → county → city (the notice: 服务商确认、县级审核、市级审核推荐).
 Event classes are public contracts (stored as `module:Class`): never move or rename one.
 
 A case works in rounds: a resubmission after a return for correction starts the next round at the
@@ -357,3 +357,11 @@ class CityRanking(Entity):
         self.campaign_code = campaign_code
         self.unit_code = unit_code
         self.application_ids = list(application_ids)
+
+    @classmethod
+    def set(cls, at: datetime, actor: Actor, campaign_code: str, unit_code: str, application_ids: list[str]) -> "CityRanking":
+        return cls._begin(cls.Set, ranking_id_for(campaign_code, unit_code), at, actor, campaign_code=campaign_code,
+                          unit_code=unit_code, application_ids=list(application_ids))
+
+    def change(self, at: datetime, actor: Actor, application_ids: list[str]) -> None:
+        self._happen(self.Changed, at, actor, application_ids=list(application_ids))

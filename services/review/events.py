@@ -101,8 +101,8 @@ def application_of(event: ReviewCase.CaseEvent | ReviewCase.Opened) -> str:
     return event.application_id
 
 
-R = contract.register
-R(ReviewCase.Opened, "review.case_opened", CaseOpenedData, application_id=application_of)
+publish = contract.register  # stored event class -> public type and the schema of its data
+publish(ReviewCase.Opened, "review.case_opened", CaseOpenedData, application_id=application_of)
 for cls, name, schema in (
     (ReviewCase.Restarted, "review.case_restarted", CaseRestartedData),
     (ReviewCase.ProviderConfirmed, "review.provider_confirmed", ProviderConfirmedData),
@@ -115,6 +115,6 @@ for cls, name, schema in (
     (ReviewCase.StageOverdue, "review.stage_overdue", OverdueData),
     (ReviewCase.Lapsed, "review.case_lapsed", LapsedData),
 ):
-    R(cls, name, schema, application_id=application_of)
-R(CityRanking.Set, "review.city_ranking_set", RankingData)
-R(CityRanking.Changed, "review.city_ranking_changed", RankingChangedData)
+    publish(cls, name, schema, application_id=application_of)
+publish(CityRanking.Set, "review.city_ranking_set", RankingData)
+publish(CityRanking.Changed, "review.city_ranking_changed", RankingChangedData)

@@ -17,7 +17,7 @@ def _load(name: str) -> dict[str, Any]:
 class County:
     code: str
     name: str
-    unit: str  # the city-level unit whose bureau reviews it (DOMAIN.md §2)
+    unit: str  # the city-level unit whose bureau reviews it (the notice, 四; docs/reference-data.md)
 
 
 @dataclass(frozen=True)

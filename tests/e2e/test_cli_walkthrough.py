@@ -19,8 +19,8 @@ def hbcloud(system: System, *args: str, expect: int = 0) -> dict:
 
 
 def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers_recommend_it(system):
-    system.start_application()
-    system.start_review()
+    system.start_service("application")
+    system.start_service("review")
     hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")  # the province's first sign-in was done by the fixture
     hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
     hbcloud(system, "open-campaign")
@@ -58,8 +58,9 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
         hbcloud(system, "login", "--username", username, "--password", passwords[username])
 
     def reaches(stage: str, round_: int = 1) -> None:
-        assert wait_until(lambda: (c := hbcloud(system, "case", app_id)) and c["stage"] == stage and c["round"] == round_
-                          and c["status"] == "open", timeout=45), system.logs()
+        wait_until(lambda: (c := hbcloud(system, "case", app_id)) and c["stage"] == stage and c["round"] == round_
+                   and c["status"] == "open", timeout=45,
+                   what=f"the case to be open at the {stage} stage, round {round_}", context=system.logs)
 
     as_("cloudco")
     reaches("provider")
@@ -70,7 +71,8 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     hbcloud(system, "county-review", app_id, "--decision", "return", "--reason", "发票复印件不清晰")
 
     hbcloud(system, "login", "--username", "steelworks", "--password", "Steel-works-2018")
-    assert wait_until(lambda: hbcloud(system, "show", app_id)["status"] == "returned", timeout=45)
+    wait_until(lambda: hbcloud(system, "show", app_id)["status"] == "returned", timeout=45,
+               what="the application to be returned to the enterprise", context=system.logs)
     assert hbcloud(system, "submit", app_id)["round"] == 2
 
     as_("cloudco")

@@ -8,12 +8,12 @@ from shared.errors import Ineligible, InvalidInput, NotAuthenticated, NotFound
 from shared.identity import Principal, Role, TokenIssuer
 from shared.clock import SystemClock
 from tests.support import builders as b
-from tests.support.system import body, captured_events, raw_text, wait_until
+from tests.support.system import body, captured_events, raw_text
 
 
 def test_an_enterprise_goes_from_registration_to_a_submitted_application(system):
-    with captured_events(system.amqp_uri) as drain:
-        system.start_application()
+    with captured_events(system.amqp_uri) as events:
+        system.start_service("application")
         province = system.province_token()
         system.open_2018(province)
         system.register("steelworks")
@@ -37,8 +37,9 @@ def test_an_enterprise_goes_from_registration_to_a_submitted_application(system)
             assert [i["application_id"] for i in listed["items"]] == [app_id]
             max_position = c.application.get_notifications(0, 1)["max_position"]
 
-        wait_until(lambda: len(drain(0.5)) >= max_position, timeout=45)
-        messages = drain(0)
+        messages = events.drain(until=lambda received: len(received) >= max_position,
+                                what=f"the {max_position} events published so far on the subscriber's queue",
+                                context=system.logs)
         envelopes = [body(m) for m in messages]
         assert [e["position"] for e in envelopes] == list(range(1, max_position + 1))
         for message, envelope in zip(messages, envelopes):
@@ -53,7 +54,7 @@ def test_an_enterprise_goes_from_registration_to_a_submitted_application(system)
 
 
 def test_missing_and_forged_tokens_and_other_enterprises_learn_nothing(system):
-    system.start_application()
+    system.start_service("application")
     system.open_2018(system.province_token())
     for i, name in enumerate(["first-ent", "second-ent"], start=1):
         system.register(name, serial=i, name=f"企业{i}有限公司")

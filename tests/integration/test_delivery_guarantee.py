@@ -1,4 +1,4 @@
-"""The delivery guarantee (ARCHITECTURE.md), each case on the real broker: the application
+"""The delivery guarantee (docs/architecture.md), each case on the real broker: the application
 service publishes, a `tally` service follows it and records one event per upstream event it
 processed. At the end every upstream position is processed exactly once."""
 from __future__ import annotations
@@ -31,7 +31,8 @@ def tally_stats(system) -> dict:
 
 
 def settles_exactly_once(system, expected: int, timeout: float = 45.0) -> dict:
-    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= expected and s, timeout=timeout) or tally_stats(system)
+    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= expected and s, timeout=timeout,
+                       what=f"tally to track position {expected}", context=system.logs)
     assert (stats["recorded"], stats["distinct"], stats["tracked"]) == (expected, expected, expected), system.logs()
     return stats
 
@@ -45,8 +46,8 @@ def publish(system, envelopes: list[dict]) -> None:
 
 def test_duplicate_and_out_of_order_deliveries_are_processed_once_in_order(system):
     # Nothing is published on its own and nothing is pulled on a timer: only our messages prompt.
-    system.start_application(HBCLOUD_RELAY_SECONDS="3600")
-    system.start_tally(HBCLOUD_CATCH_UP_SECONDS="3600")
+    system.start_service("application", HBCLOUD_RELAY_SECONDS="3600")
+    system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="3600")
     register(system, 3)
     envelopes = upstream_page(system)["notifications"]
     n = len(envelopes)
@@ -55,65 +56,73 @@ def test_duplicate_and_out_of_order_deliveries_are_processed_once_in_order(syste
 
 
 def test_a_lost_message_is_recovered_by_the_timed_pull(system):
-    system.start_application(HBCLOUD_RELAY_SECONDS="3600")  # every message is "lost": none is published
-    system.start_tally(HBCLOUD_CATCH_UP_SECONDS="1")
+    system.start_service("application", HBCLOUD_RELAY_SECONDS="3600")  # every message is "lost": none is published
+    system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="1")
     register(system, 2)
     settles_exactly_once(system, upstream_page(system)["max_position"])
 
 
 def test_events_published_while_the_consumer_was_down_are_processed_when_it_returns(system):
-    system.start_application()
-    tally = system.start_tally(HBCLOUD_CATCH_UP_SECONDS="3600")  # only the queue and the start-up pull help
+    system.start_service("application")
+    tally = system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="3600")  # only the queue and the start-up pull help
     register(system, 1)
     system.stop(tally)
     register(system, 3, start=1)
-    system.start_tally(HBCLOUD_CATCH_UP_SECONDS="3600")
+    system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="3600")
     settles_exactly_once(system, upstream_page(system)["max_position"])
 
 
 def test_a_consumer_whose_queue_did_not_exist_yet_catches_up_from_the_start(system):
-    system.start_application()
+    system.start_service("application")
     register(system, 3)  # published to an exchange with no tally queue bound: dropped by the broker
-    wait_until(lambda: upstream_page(system)["max_position"] >= 6)
-    system.start_tally(HBCLOUD_CATCH_UP_SECONDS="3600")
+    wait_until(lambda: upstream_page(system)["max_position"] >= 6, what="the application service to record 6 events")
+    system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="3600")
     settles_exactly_once(system, upstream_page(system)["max_position"])
 
 
 def test_two_consumer_processes_on_one_upstream_process_each_event_exactly_once(system):
-    system.start_application()
-    system.start_tally()
-    system.start_tally()  # competing consumers on one queue and one store
+    system.start_service("application")
+    system.start_service("tally")
+    system.start_service("tally")  # competing consumers on one queue and one store
 
     def both_serving() -> bool:
         with system.rpc() as c:
             return len({c.tally.stats()["pid"] for _ in range(8)}) == 2
-    assert wait_until(both_serving, timeout=45), "the second consumer never came up"
+    wait_until(both_serving, timeout=45, what="the second tally consumer to come up (two pids answering)",
+               context=system.logs)
     register(system, 40)
     stats = settles_exactly_once(system, upstream_page(system)["max_position"], timeout=60)
     assert len(stats["by_pid"]) == 2, stats  # both processes really processed events
 
 
 def test_a_relay_killed_between_publishing_and_recording_publishes_again_and_nothing_doubles(system):
-    with captured_events(system.amqp_uri) as drain:
-        system.start_tally()
+    with captured_events(system.amqp_uri) as events:
+        system.start_service("tally")
         # Events recorded before the service starts: its relay publishes them, then dies before
         # it records how far it got.
-        from services.application.service import make_store
+        from services.application.definition import DEFINITION, make_store
+        from tests.support.inprocess import in_process
 
         store = make_store(system.settings())
+        service = in_process(DEFINITION, store, store.issuer)
         for i in range(3):
-            store.register_enterprise({"username": f"early-{i}", "password": "Secret-pass-1", "uscc": b.uscc(serial=100 + i),
-                                       "name": f"早期企业{i}", "county_code": "130102"})
+            service.call("register_enterprise", None, [{"username": f"early-{i}", "password": "Secret-pass-1",
+                                                        "uscc": b.uscc(serial=100 + i), "name": f"早期企业{i}",
+                                                        "county_code": "130102"}])
         expected = store.max_position()
         store.close()
-        crashing = system.start("services.application.service:ApplicationRpc", "tally.stats", HBCLOUD_FAULT_CRASH_AFTER_PUBLISH="1")
-        assert wait_until(lambda: crashing.poll() is not None, timeout=45), "the relay did not crash"
+        crashing = system.start("services.application.service:Service", "tally.stats", HBCLOUD_FAULT_CRASH_AFTER_PUBLISH="1")
+        wait_until(lambda: crashing.poll() is not None, timeout=45, what="the relay to crash after publishing",
+                   context=system.logs)
         assert crashing.returncode == 70
-        first = len(drain(2.0))
-        assert first == expected  # published and confirmed, but the position was not recorded
-        system.start_application()
-        wait_until(lambda: len(drain(0.5)) >= 2 * expected, timeout=45)
-        messages = drain(0.5)
+        events.drain(until=lambda received: len(received) >= expected, what=f"the crashed relay's {expected} events",
+                     context=system.logs)
+        assert not events.quiet(1.0)  # exactly those: published and confirmed, but the position was not recorded
+        system.start_service("application")
+        events.drain(until=lambda received: len(received) >= 2 * expected,
+                     what=f"the restarted relay to publish the {expected} events again", context=system.logs)
+        assert not events.quiet(1.0)  # and only once again
+        messages = events.received
         positions = sorted(body(m)["position"] for m in messages)
         assert positions == sorted(list(range(1, expected + 1)) * 2)  # every event went out twice
     settles_exactly_once(system, expected)
@@ -121,14 +130,15 @@ def test_a_relay_killed_between_publishing_and_recording_publishes_again_and_not
 
 def test_a_poison_event_is_parked_visibly_and_an_operator_retries_it_after_the_fix(system, tmp_path):
     cure = tmp_path / "cure"
-    system.start_application()
-    system.start_tally(TALLY_CURE_FILE=str(cure))
+    system.start_service("application")
+    system.start_service("tally", TALLY_CURE_FILE=str(cure))
     register(system, 1)
     register(system, 1, start=1, name="POISON 测试企业{i}")
     register(system, 1, start=2)
     total = upstream_page(system)["max_position"]
-    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= total and s, timeout=45)
-    assert stats and stats["recorded"] == total - 1, system.logs()  # later events were not blocked
+    stats = wait_until(lambda: (s := tally_stats(system))["tracked"] >= total and s, timeout=45,
+                       what=f"tally to track position {total} past the poison event", context=system.logs)
+    assert stats["recorded"] == total - 1, system.logs()  # later events were not blocked
     with system.rpc() as c:
         parked = c.tally.parked()
         assert len(parked) == 1 and parked[0]["event_type"] == "application.enterprise_registered"

@@ -38,8 +38,8 @@ def test_the_services_run_on_postgresql_by_configuration_alone(system, postgres_
     (system.tmp / "data" / "application.sqlite").unlink()  # the fixture's default store: not used here
     system.env["HBCLOUD_DATABASE_URL"] = postgres_url_template
     system.bootstrap()
-    system.start_application()
-    system.start_tally()
+    system.start_service("application")
+    system.start_service("tally")
     with system.rpc(system.province_token()) as c:
         c.application.open_campaign(b.campaign_2018())
     with system.rpc() as c:
@@ -51,7 +51,8 @@ def test_the_services_run_on_postgresql_by_configuration_alone(system, postgres_
     # PostgreSQL's sequence may leave a position unused (a rolled-back insert): positions are
     # increasing, not dense, so the follower must process every event there is, and track the last.
     expected, last = len(page["notifications"]), page["max_position"]
-    stats = wait_until(lambda: (s := _stats(system))["tracked"] >= last and s, timeout=45) or _stats(system)
+    stats = wait_until(lambda: (s := _stats(system))["tracked"] >= last and s, timeout=45,
+                       what=f"tally to track position {last} on PostgreSQL", context=system.logs)
     assert (stats["recorded"], stats["distinct"], stats["tracked"]) == (expected, expected, last)
     assert not (system.tmp / "data" / "application.sqlite").exists()  # nothing went to the default SQLite file
 

@@ -17,13 +17,20 @@ class Died(Exception):
     pass
 
 
-def drain(conn: Connection, queue: Queue, expect: int, seconds: float = 5.0) -> list[dict]:
+def drain(conn: Connection, queue: Queue, expect: int, timeout: float = 15.0) -> list[dict]:
+    """The next `expect` messages on `queue`, as soon as they are there; fails the test if they are
+    not within `timeout` seconds."""
     got: list[dict] = []
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + timeout
     with conn.SimpleQueue(queue) as q:
-        while len(got) < expect and time.monotonic() < deadline:
+        while len(got) < expect:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                positions = [m.get("position") for m in got]
+                raise AssertionError(f"timed out after {timeout:g} s waiting for {expect} messages on {queue.name}; "
+                                     f"received {len(got)}, positions {positions}")
             try:
-                message = q.get(timeout=0.2)
+                message = q.get(timeout=min(0.2, remaining))
             except q.Empty:
                 continue
             got.append(json.loads(message.body))

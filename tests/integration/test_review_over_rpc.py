@@ -19,8 +19,8 @@ def provision(system, province: str, username: str, role: str, **extra: str) -> 
 
 
 def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broker(system):
-    system.start_application()
-    system.start_review()
+    system.start_service("application")
+    system.start_service("review")
     province = system.province_token()
     system.open_2018(province)
     system.register("steelworks")
@@ -48,9 +48,7 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
                 except NotFound:
                     return None
             return case if all(case[k] == v for k, v in expected.items()) else None
-        found = wait_until(check, timeout=45)
-        assert found, f"case never reached {expected}:\n{system.logs()}"
-        return found
+        return wait_until(check, timeout=45, what=f"the case to reach {expected}", context=system.logs)
 
     case_is(provider, stage="provider", round=1)
     with system.rpc(provider) as c:
@@ -69,7 +67,8 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
     def application_returned():
         with system.rpc(enterprise) as c:
             return c.application.get_application(app_id)["status"] == "returned"
-    assert wait_until(application_returned, timeout=45), system.logs()
+    wait_until(application_returned, timeout=45, what="the application to be returned to the enterprise",
+               context=system.logs)
 
     system.clock_file.write_text("2018-12-10T09:00:00+08:00")  # past the submission date, before the close
     provider, county, other_county, city, enterprise = signed_in()  # a week later: sign in again
@@ -91,7 +90,8 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
 
     with system.rpc(system.province_token()) as c:
         app_health = c.application.health()
-        review_health = wait_until(lambda: (h := c.review.health())["published_position"] == h["max_position"] and h)
+        review_health = wait_until(lambda: (h := c.review.health())["published_position"] == h["max_position"] and h,
+                                   what="the review service to publish all its events", context=system.logs)
         assert review_health["tracked"]["application"] <= app_health["max_position"]
         assert review_health["parked"] == 0 and app_health["tracked"]["review"] >= 1
     with system.rpc(enterprise) as c:
@@ -100,8 +100,8 @@ def test_submitted_confirmed_returned_resubmitted_and_recommended_over_the_broke
 
 
 def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_restart(system):
-    system.start_application()
-    review = system.start_review()
+    system.start_service("application")
+    review = system.start_service("review")
     province = system.province_token()
     system.open_2018(province)
     system.register("steelworks")
@@ -117,12 +117,14 @@ def test_deadlines_fire_from_the_clock_in_the_running_service_and_survive_a_rest
             except NotFound:
                 return None
 
-    assert wait_until(lambda: (found := case()) and found["stage"] == "provider", timeout=45), system.logs()
+    wait_until(lambda: (found := case()) and found["stage"] == "provider", timeout=45,
+               what="the case to reach the provider stage", context=system.logs)
     system.stop(review)  # the review service is down when the provider's date passes
     system.clock_file.write_text("2018-12-10T08:00:00+08:00")
-    system.start_review()
-    assert wait_until(lambda: case()["overdue_stages"] == ["provider"], timeout=45), system.logs()
+    system.start_service("review")
+    wait_until(lambda: case()["overdue_stages"] == ["provider"], timeout=45,
+               what="the restarted review service to mark the provider stage overdue", context=system.logs)
     with system.rpc(system.province_token()) as c:
         assert [i["application_id"] for i in c.review.worklist({"view": "overdue"})["items"]] == [app_id]
     system.clock_file.write_text("2018-12-16T00:00:01+08:00")
-    assert wait_until(lambda: case()["status"] == "lapsed", timeout=45), system.logs()
+    wait_until(lambda: case()["status"] == "lapsed", timeout=45, what="the case to lapse", context=system.logs)

@@ -1,33 +1,44 @@
-"""The application service's entrypoints called in-process (no broker): the real validation,
-authorization and error mapping of service.py over a real SQLite store."""
+"""Services called in-process (no broker): the kit's real pipeline (authentication, roles,
+validation, idempotency, one commit, typed errors) over a real SQLite store, built from the same
+declaration nameko runs."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from nameko.testing.services import worker_factory
-
-from services.application.app import ApplicationService
-from services.application.service import ApplicationRpc
+from services.application.definition import DEFINITION as APPLICATION
+from services.application.handlers.identity import bootstrap_province_account
+from services.application.store import ApplicationStore
 from shared.clock import FixedClock
+from shared.definition import Runtime, S, ServiceDefinition
 from shared.errors import NotAuthenticated
 from shared.identity import TokenIssuer
-from shared.rpc import Caller
+from shared.pipeline import Pipeline
+from shared.relay import OutboxRelay
 
 from tests.support import builders as b
 
 PROVINCE = ("province-admin", "Province-admin-2018")
 PROVINCE_INITIAL = "Initial-province-2018"  # what the operator's bootstrap sets; changed at first sign-in
+SECRET = "unit-test-secret-at-least-32-bytes-long"
+
+
+def in_process(definition: ServiceDefinition[S], store: S, issuer: TokenIssuer) -> Pipeline[S]:
+    """A service from its declaration, without nameko. Its relay never publishes here (no broker);
+    tests add followers to `pipeline.runtime.followers`."""
+    relay = OutboxRelay(store, definition.contract, "memory://")
+    return Pipeline(definition, Runtime(store, definition.contract, relay), issuer)
 
 
 class Session:
-    """Calls made with one token (or none)."""
+    """Calls made with one token (or none), as a portal makes them."""
 
-    def __init__(self, service: ApplicationRpc, issuer: TokenIssuer, token: str | None,
+    def __init__(self, pipeline: Pipeline[Any], issuer: TokenIssuer, token: str | None,
                  relogin: Callable[[], str] | None = None) -> None:
-        self._service, self._issuer, self.token, self._relogin = service, issuer, token, relogin
+        self._pipeline, self._issuer, self.token, self._relogin = pipeline, issuer, token, relogin
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self._service, name)
+        if name not in self._pipeline.operations:
+            raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if self._relogin is not None and self.token is not None:
@@ -35,25 +46,32 @@ class Session:
                     self._issuer.verify(self.token)
                 except NotAuthenticated:
                     self.token = self._relogin()  # the portal signs in again after the clock moved on
-            self._service.caller = Caller(self.token, self._issuer)
-            return method(*args, **kwargs)
+            return self._pipeline.call(name, self.token, args, kwargs)
 
         return call
 
+    def on(self, pipeline: Pipeline[Any]) -> "Session":
+        """The same account, calling another service."""
+        return Session(pipeline, self._issuer, self.token, self._relogin)
+
 
 class Harness:
-    def __init__(self, url: str, clock: FixedClock, secret: str = "unit-test-secret-at-least-32-bytes-long") -> None:
+    def __init__(self, url: str, clock: FixedClock, secret: str = SECRET) -> None:
         self.clock = clock
         self.issuer = TokenIssuer(secret, clock)
-        self.store = ApplicationService(url, clock, self.issuer)
-        self.service = worker_factory(ApplicationRpc, store=self.store)
+        self.store = ApplicationStore(url, clock, self.issuer)
+        self.service = in_process(APPLICATION, self.store, self.issuer)
         self.anonymous = Session(self.service, self.issuer, None)
-        self.store.bootstrap_province_account(PROVINCE[0], PROVINCE_INITIAL, "河北省工业和信息化厅")
+        bootstrap_province_account(self.store, PROVINCE[0], PROVINCE_INITIAL, "河北省工业和信息化厅")
         self.province = self.first_sign_in(PROVINCE[0], PROVINCE_INITIAL, PROVINCE[1])
+
+    def as_token(self, token: str | None) -> Session:
+        return Session(self.service, self.issuer, token)
 
     def login(self, username: str, password: str, relogin: bool = True) -> Session:
         def token() -> str:
-            return self.anonymous.login({"username": username, "password": password})["token"]
+            answer: str = self.anonymous.login({"username": username, "password": password})["token"]
+            return answer
 
         return Session(self.service, self.issuer, token(), token if relogin else None)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from shared.contract import Contract
 from shared.entity import Entity
-from shared.follower import Outcome
+from shared.definition import Change
 from shared.store import ServiceStore
 
 SYSTEM = {"id": "test", "role": "service"}
@@ -77,6 +77,10 @@ class Counter(Entity):
     def __init__(self, actor: dict[str, str]) -> None:
         self.count = 0
 
+    @classmethod
+    def start(cls) -> "Counter":
+        return cls._begin(cls.Started, uuid4(), datetime.now(timezone.utc), SYSTEM)
+
     def increment(self, by: str) -> None:
         self._happen(self.Incremented, datetime.now(timezone.utc), SYSTEM, by=by)
 
@@ -89,7 +93,7 @@ class TallyStore(ServiceStore):
         # A poison event fails until this file exists (the operator's fix), then retries succeed.
         self.cure_file = cure_file
 
-    def handle(self, envelope: dict[str, Any]) -> Outcome:
+    def handle(self, envelope: dict[str, Any]) -> Change:
         data = envelope["data"]
         poisoned = data.get("poison") or (envelope["type"] == "application.enterprise_registered"
                                            and data["name"].startswith("POISON"))
@@ -98,7 +102,7 @@ class TallyStore(ServiceStore):
         record = Tallied._begin(Tallied.Recorded, uuid4(), datetime.now(timezone.utc), SYSTEM,
                                 source=envelope["source"], position=envelope["position"], event_type=envelope["type"],
                                 by_pid=os.getpid())
-        return Outcome([record])
+        return Change([record])
 
     def stats(self, upstream: str) -> dict[str, Any]:
         """How many events were recorded, and how many distinct upstream positions they cover."""

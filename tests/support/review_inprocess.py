@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nameko.testing.services import worker_factory
-
 from services.application.events import contract as application_contract
-from services.review.app import ReviewService
+from services.review.definition import DEFINITION as REVIEW
 from services.review.events import contract as review_contract
-from services.review.service import ReviewRpc
+from services.review.store import ReviewStore
+from services.application.definition import DEFINITION as APPLICATION
 from shared.clock import FixedClock
 from shared.contract import log_page
-from shared.follower import Follower
+from shared.follower import Follower, dispatch
 from tests.support import builders as b
 from tests.support.builders import fill_complete
-from tests.support.inprocess import Harness, Session
+from tests.support.inprocess import Harness, Session, in_process
 
 CHECKED = {"confirmed": True, "remark": ""}
 
@@ -25,12 +24,14 @@ class Both:
     def __init__(self, tmp: Path, clock: FixedClock) -> None:
         self.app = Harness(f"sqlite:///{tmp / 'application.sqlite'}", clock)
         self.clock = clock
-        self.store = ReviewService(f"sqlite:///{tmp / 'review.sqlite'}", clock)
-        self.service = worker_factory(ReviewRpc, store=self.store)
-        self.review_follows = Follower(self.store, "application", self.store.on_application_event,
+        self.store = ReviewStore(f"sqlite:///{tmp / 'review.sqlite'}", clock)
+        self.service = in_process(REVIEW, self.store, self.app.issuer)
+        self.review_follows = Follower(self.store, "application", dispatch(self.store, REVIEW.follows["application"]),
                                        lambda after, limit: log_page(self.app.store, application_contract, after, limit))
-        self.application_follows = Follower(self.app.store, "review", self.app.store.on_review_event,
+        self.application_follows = Follower(self.app.store, "review", dispatch(self.app.store, APPLICATION.follows["review"]),
                                             lambda after, limit: log_page(self.store, review_contract, after, limit))
+        self.service.runtime.followers["application"] = self.review_follows
+        self.app.service.runtime.followers["review"] = self.application_follows
         self.app.open_2018()
         self.sync()
 
@@ -41,7 +42,7 @@ class Both:
 
     def review(self, session: Session) -> Session:
         """The same account, calling the review service."""
-        return Session(self.service, self.app.issuer, session.token, session._relogin)
+        return session.on(self.service)
 
     def submitted(self, username: str = "steelworks", serial: int = 1, county: str = "130102",
                   region: str = "130102") -> tuple[Session, str]:

@@ -2,6 +2,7 @@
 scripts/test, each test with its own data directory and a clean set of queues."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
 from kombu import Connection, Queue
@@ -25,9 +26,23 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 PROVINCE = ("province-admin", "Province-admin-2018")
 PROVINCE_INITIAL = "Initial-province-2018"
-QUEUES = ["rpc-application", "rpc-tally", "rpc-review", "evt-application-#--tally.on_application_event",
-          "evt-application-#--review.on_application_event",
-          "evt-review-#--application.on_review_event", "evt-audit-#--application.on_audit_event", "test-capture"]
+TEST_SERVICES = {"tally": "tests.support.tally_service"}  # declared in the tests, run like the real ones
+
+
+def _queues() -> list[str]:
+    """Every queue the services of the topology (and the tests' own) declare: one for RPC, one per
+    followed upstream, and the tests' capture queue."""
+    from services.topology import definitions
+    from tests.support import tally_service
+
+    queues = ["test-capture"]
+    for d in [*definitions(), tally_service.DEFINITION]:
+        queues.append(f"rpc-{d.name}")
+        queues += [f"evt-{upstream}-#--{d.name}.on_{upstream}_event" for upstream in d.follows]
+    return queues
+
+
+QUEUES = _queues()
 
 
 def _amqp_uri() -> str:
@@ -73,18 +88,21 @@ class System:
                     channel = conn.channel()
 
     def bootstrap(self) -> None:
-        from services.application.domain import account_id_for
-        from services.application.service import make_store
+        """The operator's bootstrap and first sign-in, in-process on the application's store."""
+        from services.application.definition import DEFINITION, make_store
+        from services.application.handlers.identity import bootstrap_province_account
+        from tests.support.inprocess import in_process
 
         store = make_store(self.settings())
-        store.bootstrap_province_account(PROVINCE[0], PROVINCE_INITIAL, "河北省工业和信息化厅")
-        account = store.find(account_id_for(PROVINCE[0]))
-        if account.must_change_password:  # the operator's first sign-in, done here in-process
-            store.change_password(store.principal_of(account), {"old_password": PROVINCE_INITIAL, "new_password": PROVINCE[1]})
+        bootstrap_province_account(store, PROVINCE[0], PROVINCE_INITIAL, "河北省工业和信息化厅")
+        service = in_process(DEFINITION, store, store.issuer)
+        token = service.call("login", None, [{"username": PROVINCE[0], "password": PROVINCE_INITIAL}])["token"]
+        service.call("change_password", token, [{"old_password": PROVINCE_INITIAL, "new_password": PROVINCE[1]}])
         store.close()
 
     def start(self, module: str, probe: str, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = open(self.tmp / f"{module.split(':')[-1]}-{len(self.processes)}.log", "ab")
+        label = module.split(":")[0].split(".")[-2 if module.endswith(":Service") else -1]  # services.<name>.service
+        log = open(self.tmp / f"{label}-{len(self.processes)}.log", "ab")
         process = subprocess.Popen([NAMEKO, "run", "--config", str(ROOT / "config" / "nameko.yaml"), module],
                                    cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
@@ -94,7 +112,7 @@ class System:
         while True:
             try:
                 with cluster(self.amqp_uri, timeout=2) as c:
-                    getattr(getattr(c, service), method)(*(["contacts"] if method == "reference_data" else []))
+                    getattr(getattr(c, service), method)()
                 return process
             except ServiceError:
                 return process  # a typed refusal is an answer: the service is up
@@ -103,14 +121,12 @@ class System:
                     raise RuntimeError(f"{module} did not start:\n{self.logs()}")
                 time.sleep(0.3)
 
-    def start_application(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        return self.start("services.application.service:ApplicationRpc", "application.reference_data", **extra_env)
+    def start_service(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        """A service of the topology (or of TEST_SERVICES), once it answers over the broker."""
+        from services.topology import nameko_target
 
-    def start_review(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        return self.start("services.review.service:ReviewRpc", "review.worklist", **extra_env)
-
-    def start_tally(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        return self.start("tests.support.tally_service:TallyRpc", "tally.stats", **extra_env)
+        target = f"{TEST_SERVICES[name]}:Service" if name in TEST_SERVICES else nameko_target(name)
+        return self.start(target, f"{name}.health", **extra_env)
 
     def stop(self, process: subprocess.Popen[bytes], kill: bool = False) -> None:
         if process.poll() is None:
@@ -171,39 +187,94 @@ def system(tmp_path: Path, amqp_uri: str) -> Iterator[System]:
         s.close()
 
 
+class Capture:
+    """What a subscriber's queue received: `received`, every message so far in arrival order."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+        self.received: list[Any] = []
+
+    def _take(self, wait: float) -> None:
+        try:
+            message = self._queue.get(timeout=wait)
+        except self._queue.Empty:
+            return
+        self.received.append(message)
+        message.ack()
+
+    def drain(self, until: Callable[[list[Any]], Any], what: str, timeout: float = 45.0,
+              context: Callable[[], str] | None = None) -> list[Any]:
+        """Receives until `until(received)` holds, then answers every message received so far (as
+        soon as it holds: nothing waits longer). Fails the test after `timeout` seconds, naming
+        `what` it waited for, what did arrive and, if given, `context()` (e.g. `system.logs`)."""
+        deadline = time.monotonic() + timeout
+        while not until(self.received):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(_timed_out(what, timeout, f"received {len(self.received)}: {_summary(self.received)}",
+                                                context))
+            self._take(min(0.3, remaining))
+        return list(self.received)
+
+    def quiet(self, seconds: float = 1.0) -> list[Any]:
+        """Only for asserting absence ("nothing more arrives"): listens for `seconds` and answers the
+        messages that arrived meanwhile (also added to `received`), which the test asserts is empty."""
+        already = len(self.received)
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            self._take(min(0.3, remaining))
+        return self.received[already:]
+
+
 @contextmanager
-def captured_events(amqp_uri: str, source: str = "application") -> Iterator[Any]:
+def captured_events(amqp_uri: str, source: str = "application") -> Iterator[Capture]:
     """A subscriber's own durable queue bound to every event of `source`, as another government
-    system would bind one. Yields `drain(seconds)`, which answers every message received so far."""
+    system would bind one. Yields a `Capture`: `drain(until=..., what=...)` waits for a condition on
+    the messages received, `quiet(seconds)` asserts absence."""
     with Connection(amqp_uri) as conn:
         queue = Queue("test-capture", exchange=events_exchange(source), routing_key="#", durable=True)
         queue(conn.channel()).declare()
-        received: list[Any] = []
-
-        def drain(seconds: float = 3.0) -> list[Any]:
-            deadline = time.monotonic() + seconds
-            with conn.SimpleQueue(queue) as q:
-                while time.monotonic() < deadline:
-                    try:
-                        message = q.get(timeout=0.3)
-                    except q.Empty:
-                        continue
-                    received.append(message)
-                    message.ack()
-            return received
-
-        yield drain
+        with conn.SimpleQueue(queue) as q:
+            yield Capture(q)
 
 
-def wait_until(predicate: Any, timeout: float = 45.0, interval: float = 0.3) -> Any:
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 45.0, interval: float = 0.3, *, what: str | None = None,
+               context: Callable[[], str] | None = None) -> T:
+    """Polls `predicate` every `interval` seconds and answers its first truthy value. Fails the test
+    after `timeout` seconds, naming `what` it waited for (by default the predicate's source), the
+    last value seen and, if given, `context()` (e.g. `system.logs`)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            return value
+            raise AssertionError(_timed_out(what or _source_of(predicate), timeout, f"last value seen: {value!r}", context))
         time.sleep(interval)
+
+
+def _timed_out(what: str, timeout: float, seen: str, context: Callable[[], str] | None) -> str:
+    return f"timed out after {timeout:g} s waiting for {what}; {seen}" + (f"\n{context()}" if context else "")
+
+
+def _source_of(predicate: Callable[..., Any]) -> str:
+    try:
+        return inspect.getsource(predicate).strip()
+    except (OSError, TypeError):
+        return getattr(predicate, "__qualname__", repr(predicate))
+
+
+def _summary(messages: list[Any], last: int = 10) -> str:
+    def one(message: Any) -> str:
+        try:
+            return f"{message.delivery_info.get('routing_key')}@{body(message).get('position')}"
+        except Exception:
+            return raw_text(message)[:80]
+    shown = [one(m) for m in messages[-last:]]
+    return ("... " if len(messages) > last else "") + ", ".join(shown) if messages else "nothing"
 
 
 def raw_text(message: Any) -> str:

@@ -8,6 +8,9 @@ import pytest
 
 from shared.clock import SHANGHAI
 from shared.errors import Conflict, DeadlinePassed, Forbidden, Ineligible, InvalidInput, InvalidState, NotAuthenticated, NotFound
+from services.application.definition import DEFINITION as APPLICATION
+from shared.definition import record
+from shared.follower import dispatch
 from tests.support import builders as b
 from tests.support.builders import fill_complete
 from tests.support.inprocess import Harness
@@ -118,10 +121,8 @@ def test_a_provisioning_retry_with_the_same_key_acts_once(h):
 
 def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
     from shared.identity import Principal, Role, TokenIssuer
-    from tests.support.inprocess import Session
 
-    def as_token(token):
-        return Session(h.service, h.issuer, token)
+    as_token = h.as_token
 
     forged = TokenIssuer("not-the-system-secret-but-long-enough-too", h.clock).issue(Principal("x", Role.PROVINCE))
     header, payload, signature = h.enterprise("steelworks").token.split(".")
@@ -137,7 +138,7 @@ def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
     with pytest.raises(NotAuthenticated) as e:
         ent.whoami()
     assert e.value.details["reason"] == "expired_token"
-    assert h.province.list_accounts is not None
+    assert [a["username"] for a in h.province.list_accounts("province")] == ["province-admin"]  # others unaffected
 
 
 # ------------------------------------------------------------------ campaign and pool
@@ -302,11 +303,11 @@ def test_a_return_for_correction_reopens_editing_and_resubmission_is_round_two(h
     fill_complete(ent, app_id)
     ent.submit(app_id)
     envelope = b.returned_for_correction(app_id)
-    outcome = h.store.on_review_event(envelope)
-    h.store.record(*outcome.aggregates, project=outcome.project)
+    handle = dispatch(h.store, APPLICATION.follows["review"])
+    record(h.store, handle(envelope))
     view = ent.get_application(app_id)
     assert view["status"] == "returned" and view["returns"][0]["reasons"] == ["营业执照复印件不清晰"]
-    assert h.store.on_review_event(envelope).aggregates == ()  # the same return again changes nothing
+    assert handle(envelope).aggregates == ()  # the same return again changes nothing
     h.clock.set(datetime(2018, 12, 10, 9, 0, tzinfo=SHANGHAI))  # after the submission deadline, before the close
     ent.update_section(app_id, "enterprise", {"profile": "更新后的简介"})
     answer = ent.submit(app_id)

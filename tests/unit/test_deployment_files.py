@@ -7,13 +7,17 @@ from pathlib import Path
 
 import yaml
 
+from services.topology import SERVICES, nameko_target
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_compose_service_runs_a_module_that_exists():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     ours = {name: s for name, s in compose["services"].items() if s.get("image") == "hbcloud:latest"}
-    assert {"application", "review", "bootstrap"} <= set(ours)
+    assert {*SERVICES, "bootstrap"} <= set(ours)
+    for name in SERVICES:
+        assert ours[name]["command"][-1] == nameko_target(name), name
     for name, service in ours.items():
         command = service["command"]
         target = command[-1] if command[0] == "nameko" else command[2]

@@ -1,0 +1,101 @@
+"""The application service, declared: accounts, campaigns, the supply pool, bans and applications.
+It follows the review service (returns for correction) and the audit service (bans, pool
+removals). The kit builds the running service from this (docs/architecture.md)."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from shared.config import Settings
+from shared.definition import ANYONE, EVERY_ROLE, Projection, ServiceDefinition, operation
+from shared.fields import WholeNumber, identifier
+from shared.identity import SEES_ALL_APPLICATIONS, Role, TokenIssuer
+
+from services.application import projections as rm
+from services.application import schemas as s
+from services.application.domain import Account, Application, Ban
+from services.application.events import contract
+from services.application.handlers import applications, bans, campaigns, identity, pool
+from services.application.store import ApplicationStore
+
+PROVINCE = frozenset({Role.PROVINCE})
+ENTERPRISE = frozenset({Role.ENTERPRISE})
+REVIEWERS = SEES_ALL_APPLICATIONS | {Role.CITY, Role.COUNTY, Role.PROVIDER}
+IN_SCOPE = EVERY_ROLE  # jurisdiction decides (shared/access.py): outside it an application does not exist
+APP_ID = identifier()
+NAME = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+def make_store(settings: Settings) -> ApplicationStore:
+    clock = settings.clock()
+    return ApplicationStore(settings.store_url("application"), clock, TokenIssuer(settings.token_secret, clock))
+
+
+DEFINITION = ServiceDefinition(
+    name="application",
+    make_store=make_store,
+    contract=contract,
+    operations=[
+        # public
+        operation("register_enterprise", identity.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()}),
+        operation("login", identity.login, ANYONE, {"data": s.LoginSchema()}),
+        operation("reference_data", campaigns.reference_data, ANYONE, {"name": NAME}),
+        operation("get_campaign", campaigns.get_campaign, ANYONE, {"code": NAME}),
+        operation("supply_pool", pool.supply_pool, ANYONE, {"query": s.PoolQuerySchema()}),
+        # any signed-in account, even one that must still replace its initial password
+        operation("whoami", identity.whoami, EVERY_ROLE, before_password_change=True),
+        operation("change_password", identity.change_password, EVERY_ROLE, {"data": s.ChangePasswordSchema()},
+                  before_password_change=True),
+        # the province
+        operation("provision_account", identity.provision_account, PROVINCE, {"data": s.ProvisionAccountSchema()},
+                  idempotent=True),
+        operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
+        operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
+        operation("list_accounts", identity.list_accounts, PROVINCE,
+                  {"role": fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))}),
+        operation("open_campaign", campaigns.open_campaign, PROVINCE, {"settings": s.CampaignSettingsSchema()}),
+        operation("add_provider", pool.add_provider, PROVINCE, {"data": s.ProviderSchema()}),
+        operation("remove_provider", pool.remove_provider, PROVINCE, {"data": s.RemoveProviderSchema()}),
+        operation("record_ban", bans.record_ban, PROVINCE, {"data": s.BanSchema()}),
+        operation("lift_ban", bans.lift_ban, PROVINCE, {"data": s.LiftBanSchema()}),
+        operation("bans_of", bans.bans_of, PROVINCE | {Role.AUDITOR}, {"uscc": NAME}),
+        operation("list_applications", applications.list_applications, REVIEWERS, {"filters": s.ListApplicationsSchema()}),
+        # enterprises
+        operation("start_application", applications.start_application, ENTERPRISE, {"campaign_code": NAME},
+                  idempotent=True),
+        operation("update_section", applications.update_section, ENTERPRISE,
+                  {"application_id": APP_ID, "section": fields.String(required=True, validate=validate.OneOf(
+                      sorted(s.SECTIONS), error=f"one of {sorted(s.SECTIONS)} / 表单部分名称有误")),
+                   "values": fields.Raw(load_default=None)}, idempotent=True),
+        operation("set_scenarios", applications.set_scenarios, ENTERPRISE,
+                  {"application_id": APP_ID, "scenarios": s.scenario_list()}, idempotent=True),
+        operation("save_contract", applications.save_contract, ENTERPRISE,
+                  {"application_id": APP_ID, "contract": s.ContractSchema()}, idempotent=True),
+        operation("remove_contract", applications.remove_contract, ENTERPRISE,
+                  {"application_id": APP_ID, "contract_id": identifier()}),
+        operation("attach_document", applications.attach_document, ENTERPRISE,
+                  {"application_id": APP_ID, "document": s.DocumentSchema()}, idempotent=True),
+        operation("remove_document", applications.remove_document, ENTERPRISE,
+                  {"application_id": APP_ID, "document_id": identifier()}),
+        operation("give_pledge", applications.give_pledge, ENTERPRISE, {"application_id": APP_ID, "pledge": s.PledgeSchema()}),
+        operation("check_eligibility", applications.check_eligibility, ENTERPRISE, {"application_id": APP_ID}),
+        operation("submit", applications.submit, ENTERPRISE, {"application_id": APP_ID}, idempotent=True),
+        operation("withdraw", applications.withdraw, ENTERPRISE, {"application_id": APP_ID, "data": s.WithdrawSchema()},
+                  idempotent=True),
+        operation("my_applications", applications.my_applications, ENTERPRISE),
+        # anyone whose jurisdiction covers the application
+        operation("get_application", applications.get_application, IN_SCOPE,
+                  {"application_id": APP_ID, "version": WholeNumber(load_default=None, validate=validate.Range(
+                      min=1, error="a positive integer / 须为正整数"))}),
+        operation("application_history", applications.application_history, IN_SCOPE, {"application_id": APP_ID}),
+        operation("get_document", applications.get_document, IN_SCOPE,
+                  {"application_id": APP_ID, "document_id": identifier()}),
+    ],
+    follows={
+        "review": {"review.returned_for_correction": applications.on_returned_for_correction},
+        "audit": {"audit.enterprise_banned": bans.on_enterprise_banned,
+                  "audit.provider_disqualified": pool.on_provider_disqualified},
+    },
+    projections=[Projection(Account, rm.accounts, rm.project_account),
+                 Projection(Application, rm.applications, rm.project_application),
+                 Projection(Ban, rm.bans, rm.project_ban)],
+)

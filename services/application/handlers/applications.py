@@ -1,0 +1,225 @@
+"""Applications (申报): the form of 附件2 filled in any order, evidence, eligibility, submission,
+withdrawal and the returns for correction that come from the review service."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from shared import refdata
+from shared.access import Subject, may_see, scope
+from shared.definition import Change, Context
+from shared.errors import Ineligible, InvalidInput, NotFound
+
+from services.application import projections as rm
+from services.application.domain import Application, Enterprise, Status, application_id_for
+from services.application.eligibility import RULE_SET_VERSION
+from services.application.schemas import section_values
+from services.application.events import contract
+from services.application.store import ApplicationStore
+
+Ctx = Context[ApplicationStore]
+
+SIGNATURES = {  # content sniffing: the bytes must be what the declared type says
+    "application/pdf": (b"%PDF",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+
+# ------------------------------------------------------------------ access
+def subject(app: Application) -> Subject:
+    provider = app.sections.get("cloud", {}).get("provider_id")
+    return Subject(enterprise_id=app.enterprise_id, county_code=app.county_code, unit_code=app.unit_code,
+                   provider_ids=frozenset({provider} if provider else ()), submitted=app.status != Status.DRAFT)
+
+
+def visible_application(ctx: Ctx, application_id: str, version: int | None = None) -> Application:
+    """The application, if the caller's jurisdiction covers it; outside it, it does not exist."""
+    try:
+        app_id = UUID(application_id)
+    except (ValueError, TypeError):
+        raise NotFound() from None
+    app = ctx.store.get(Application, app_id)
+    if not may_see(ctx.me, subject(app)):
+        raise NotFound()
+    return app if version is None else ctx.store.get(Application, app_id, version)
+
+
+def own_open_application(ctx: Ctx, application_id: str) -> Application:
+    app = visible_application(ctx, application_id)
+    ctx.store.campaign(app.campaign_code).terms.check_open(ctx.now)
+    return app
+
+
+def saved(app: Application, extra: Any = None, **answer: Any) -> Change:
+    def project(session: Session) -> None:
+        if extra is not None:
+            extra(session)
+        rm.project_application(session, app)
+
+    return Change([app], project, {"application_id": str(app.id), **answer})
+
+
+# ------------------------------------------------------------------ commands
+def start_application(ctx: Ctx, campaign_code: str) -> Change | dict[str, Any]:
+    campaign = ctx.store.campaign(campaign_code)
+    campaign.terms.check_can_submit(ctx.now)
+    enterprise = ctx.store.get(Enterprise, UUID(ctx.me.enterprise_id or ""))
+    existing = ctx.store.find(Application, application_id_for(campaign.id, enterprise.id))
+    if existing is not None:
+        # One application per enterprise per campaign: starting again answers the same one.
+        return {"application_id": str(existing.id), "position": None, "existing": True}
+    unit = refdata.divisions().unit_of(enterprise.county_code)
+    app = Application.start(ctx.now, ctx.actor(), campaign, enterprise, unit)
+    return saved(app, existing=False)
+
+
+def update_section(ctx: Ctx, application_id: str, section: str, values: dict[str, Any]) -> Change:
+    values = section_values(section, values)  # its schema depends on the section
+    app = own_open_application(ctx, application_id)
+    app.update_section(ctx.now, ctx.actor(), section, values)
+    return saved(app)
+
+
+def set_scenarios(ctx: Ctx, application_id: str, scenarios: list[dict[str, Any]]) -> Change:
+    app = own_open_application(ctx, application_id)
+    app.set_scenarios(ctx.now, ctx.actor(), scenarios)
+    return saved(app)
+
+
+def save_contract(ctx: Ctx, application_id: str, contract: dict[str, Any]) -> Change:
+    app = own_open_application(ctx, application_id)
+    contract = dict(contract)
+    contract["contract_id"] = contract.get("contract_id") or f"c{len(app.contracts) + 1}-{secrets.token_hex(3)}"
+    app.save_contract(ctx.now, ctx.actor(), contract)
+    return saved(app, contract_id=contract["contract_id"])
+
+
+def remove_contract(ctx: Ctx, application_id: str, contract_id: str) -> Change:
+    app = own_open_application(ctx, application_id)
+    app.remove_contract(ctx.now, ctx.actor(), contract_id)
+    return saved(app)
+
+
+def attach_document(ctx: Ctx, application_id: str, document: dict[str, Any]) -> Change:
+    app = own_open_application(ctx, application_id)
+    terms = ctx.store.campaign(app.campaign_code).terms
+    content: bytes = document["content"]
+    errors: dict[str, list[str]] = {}
+    if document["content_type"] not in terms.evidence_content_types:
+        errors["content_type"] = [f"allowed: {', '.join(terms.evidence_content_types)} / 仅允许这些文件类型"]
+    elif not content.startswith(SIGNATURES.get(document["content_type"], (b"",))):
+        errors["content_base64"] = ["the content is not of the declared type / 文件内容与类型不符"]
+    if len(content) > terms.evidence_max_bytes:
+        errors["content_base64"] = [f"larger than {terms.evidence_max_bytes} bytes / 文件过大"]
+    if errors:
+        raise InvalidInput.fields(errors)
+    sha256 = hashlib.sha256(content).hexdigest()
+    meta = {"document_id": f"d-{sha256[:12]}-{secrets.token_hex(2)}", "kind": document["kind"],
+            "filename": document["filename"], "content_type": document["content_type"], "size": len(content),
+            "sha256": sha256, "contract_id": document.get("contract_id")}
+    app.attach_document(ctx.now, ctx.actor(), meta)
+    return saved(app, lambda s: rm.store_content(s, sha256, content), document_id=meta["document_id"], sha256=sha256)
+
+
+def remove_document(ctx: Ctx, application_id: str, document_id: str) -> Change:
+    app = own_open_application(ctx, application_id)
+    app.remove_document(ctx.now, ctx.actor(), document_id)
+    return saved(app)
+
+
+def give_pledge(ctx: Ctx, application_id: str, pledge: dict[str, Any]) -> Change:
+    app = own_open_application(ctx, application_id)
+    app.give_pledge(ctx.now, ctx.actor(), **pledge)
+    return saved(app)
+
+
+def check_eligibility(ctx: Ctx, application_id: str) -> dict[str, Any]:
+    """What `submit` would say now, without submitting."""
+    return {"failures": ctx.store.eligibility_failures(own_open_application(ctx, application_id), ctx.now)}
+
+
+def submit(ctx: Ctx, application_id: str) -> Change:
+    app = own_open_application(ctx, application_id)
+    if app.status == Status.DRAFT:
+        ctx.store.campaign(app.campaign_code).terms.check_can_submit(ctx.now)
+    failures = ctx.store.eligibility_failures(app, ctx.now)
+    if failures:
+        raise Ineligible({"rules": failures, "rule_set_version": RULE_SET_VERSION})
+    app.submit(ctx.now, ctx.actor(), RULE_SET_VERSION)
+    return saved(app, round=app.round, status=app.status)
+
+
+def withdraw(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
+    app = own_open_application(ctx, application_id)
+    app.withdraw(ctx.now, ctx.actor(), data["reason"])
+    return saved(app, status=app.status)
+
+
+# ------------------------------------------------------------------ queries
+def describe(app: Application) -> dict[str, Any]:
+    return {"application_id": str(app.id), "version": app.version, "status": app.status, "round": app.round,
+            "campaign_id": app.campaign_id, "enterprise_id": app.enterprise_id,
+            "submitted_at": app.submitted_at, "last_submitted_at": app.last_submitted_at,
+            "updated_at": app.modified_on.isoformat(), "returns": app.returns, **app.content()}
+
+
+def get_application(ctx: Ctx, application_id: str, version: int | None) -> dict[str, Any]:
+    return describe(visible_application(ctx, application_id, version))
+
+
+def application_history(ctx: Ctx, application_id: str) -> list[dict[str, Any]]:
+    """Every event of the application, oldest first, as its public envelope."""
+    app = visible_application(ctx, application_id)
+    return contract.history(ctx.store.events.get(app.id))
+
+
+def my_applications(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.store.reading() as session:
+        items: list[dict[str, Any]] = rm.page_of_applications(session, {"account_id": ctx.me.account_id}, 1, 200)["items"]
+        return items
+
+
+def list_applications(ctx: Ctx, filters: dict[str, Any]) -> dict[str, Any]:
+    """Province and auditors see all; a city its unit, a county its county, a provider the
+    applications naming it (never drafts)."""
+    query = {k: filters.get(k) for k in ("campaign_code", "status", "unit_code", "county_code", "category")}
+    allowed = scope(ctx.me)
+    if not allowed.everything:
+        query[allowed.column] = allowed.value
+        query["exclude_drafts"] = not allowed.drafts
+    with ctx.store.reading() as session:
+        return rm.page_of_applications(session, query, filters["page"], filters["page_size"])
+
+
+def get_document(ctx: Ctx, application_id: str, document_id: str) -> dict[str, Any]:
+    app = visible_application(ctx, application_id)
+    meta = app.documents.get(document_id)
+    if meta is None:
+        raise NotFound({"document_id": document_id})
+    with ctx.store.reading() as session:
+        content = rm.load_content(session, meta["sha256"])
+    intact = content is not None and hashlib.sha256(content).hexdigest() == meta["sha256"]
+    return {**meta, "intact": intact, "content_base64": base64.b64encode(content or b"").decode()}
+
+
+# ------------------------------------------------------------------ following the review service
+def on_returned_for_correction(store: ApplicationStore, envelope: dict[str, Any]) -> Change | None:
+    """review.returned_for_correction reopens the application for editing."""
+    if not envelope.get("application_id"):
+        return None
+    app = store.find(Application, UUID(envelope["application_id"]))
+    if app is None:
+        return None
+    data = envelope["data"]
+    when = datetime.fromisoformat(envelope["occurred_at"])
+    if not app.return_for_correction(when, envelope["actor"], int(data["round"]), data["stage"],
+                                     list(data.get("reasons", [])), envelope["event_id"]):
+        return None
+    return Change([app], lambda s: rm.project_application(s, app))

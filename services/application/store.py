@@ -1,0 +1,37 @@
+"""The application service's store: its eventsourcing Application (events and read models in one
+database) and the few lookups more than one handler module needs."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared.clock import Clock
+from shared.identity import TokenIssuer
+from shared.store import ServiceStore
+
+from services.application import projections as rm
+from services.application.domain import POOL_ID, Application, Campaign, SupplyPool, campaign_id_for
+from services.application.eligibility import Facts, ban_is_active, evaluate
+
+
+class ApplicationStore(ServiceStore):
+    name = "application"
+    read_models = rm.metadata
+
+    def __init__(self, url: str, clock: Clock, issuer: TokenIssuer) -> None:
+        super().__init__(url, clock)
+        self.issuer = issuer  # signs the tokens `login` answers
+
+    def campaign(self, code: str) -> Campaign:
+        return self.get(Campaign, campaign_id_for(code))
+
+    def pool(self) -> SupplyPool | None:
+        return self.find(SupplyPool, POOL_ID)
+
+    def eligibility_failures(self, app: Application, now: datetime) -> list[dict[str, Any]]:
+        """Every rule the application fails now, by name (empty when it may be submitted)."""
+        with self.reading() as session:
+            bans = [b for b in rm.bans_of(session, app.uscc) if ban_is_active(b, now)]
+        facts = Facts(application=app, terms=self.campaign(app.campaign_code).terms, pool=self.pool(),
+                      active_bans=bans, now=now)
+        return [f.to_dict() for f in evaluate(facts)]

@@ -1,0 +1,1 @@
+"""The review service's handlers (services/review/definition.py lists them all)."""

@@ -1,0 +1,50 @@
+"""What the review service learns from the application service's events: campaign settings, the
+supply pool, and the submissions, resubmissions and withdrawals that open, restart and close cases.
+It never reads another service's store."""
+from __future__ import annotations
+
+from typing import Any
+
+from shared.definition import Change
+from shared.identity import SYSTEM
+
+from services.review import projections as rm
+from services.review.domain import Deadlines, ReviewCase, case_id_for
+from services.review.handlers.cases import saved
+from services.review.store import ReviewStore
+
+
+def on_campaign_opened(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+    data = envelope["data"]
+    return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
+
+
+def on_provider_added(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+    return Change(project=lambda s: rm.set_pool_member(s, envelope["data"]["provider_id"], True))
+
+
+def on_provider_removed(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+    return Change(project=lambda s: rm.set_pool_member(s, envelope["data"]["provider_id"], False))
+
+
+def on_submitted(store: ReviewStore, envelope: dict[str, Any]) -> Change | None:
+    """A submission opens a case; a resubmission after a return starts its next round."""
+    data, application_id, now = envelope["data"], envelope["application_id"], store.clock.now()
+    existing = store.find(ReviewCase, case_id_for(application_id))
+    if existing is not None:
+        return saved(existing) if existing.restart(now, SYSTEM.actor(), data["round"], data["content"]) else None
+    campaign_code = data["content"]["campaign_code"]
+    with store.reading() as session:
+        settings = rm.campaign_settings(session, campaign_code)
+    if settings is None:
+        raise LookupError(f"campaign {campaign_code} not known yet")  # retried, then parked
+    case = ReviewCase.open(now, SYSTEM.actor(), application_id, campaign_code, data["round"], data["content"],
+                           Deadlines.from_settings(settings))
+    return saved(case)
+
+
+def on_withdrawn(store: ReviewStore, envelope: dict[str, Any]) -> Change | None:
+    existing = store.find(ReviewCase, case_id_for(envelope["application_id"]))
+    if existing is None or not existing.withdraw(store.clock.now(), SYSTEM.actor(), envelope["data"].get("reason", "")):
+        return None
+    return saved(existing)

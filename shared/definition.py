@@ -1,0 +1,201 @@
+"""A service is one declaration (docs/architecture.md, "Adding a service"): its name, its store, its
+public event contract, the upstreams it follows with a handler per event type, its timers, and its
+operations (commands and queries), each with its input, the roles that may call it, whether it is
+idempotent, and its handler. The kit turns the declaration into a nameko service
+(shared/nameko_service.py) and into an in-process service for tests (shared/pipeline.py).
+
+Nothing here imports nameko or kombu."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, Sequence, TypeVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording, Tracking
+from marshmallow import Schema
+from marshmallow.fields import Field
+from sqlalchemy import Table, delete
+from sqlalchemy.orm import Session
+
+from shared.config import Settings
+from shared.contract import Contract
+from shared.errors import NotAuthenticated
+from shared.identity import Principal, Role
+from shared.store import ServiceStore
+
+if TYPE_CHECKING:
+    from shared.follower import Follower
+    from shared.relay import OutboxRelay
+
+S = TypeVar("S", bound=ServiceStore)
+
+
+@dataclass
+class Change:
+    """What a command or an upstream event produced: aggregates with pending events, read-model
+    writes made in the same transaction, and (for commands) the caller's answer, to which the
+    pipeline adds the `position` of the last event recorded."""
+
+    aggregates: Sequence[Aggregate] = ()
+    project: Callable[[Session], None] | None = None
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+NOTHING = Change()
+
+
+def record(store: ServiceStore, change: Change, tracking: Tracking | None = None,
+           then: Callable[[Session, int | None], None] | None = None) -> int | None:
+    """Record a change in one transaction: its events, its read-model writes, the tracking position
+    (for an upstream event) and `then(session, position)` (the pipeline's idempotency record).
+    Returns the position of the last event recorded."""
+
+    def write(session: Session, recordings: Sequence[Recording]) -> None:
+        if change.project is not None:
+            change.project(session)
+        if then is not None:
+            then(session, max((r.notification.id for r in recordings), default=None))
+
+    return store.record(*change.aggregates, tracking=tracking, project=write)
+
+
+class Anyone:
+    """Access of an operation that needs no account (registration, sign-in, public reference data)."""
+
+    def __repr__(self) -> str:
+        return "ANYONE"
+
+
+ANYONE = Anyone()
+Access = frozenset[Role] | Anyone
+EVERY_ROLE: frozenset[Role] = frozenset(Role)
+
+# The parameters of an operation, in the RPC's order. A Schema validates a dict argument and reports
+# its fields at the top level of `details.fields`; a Field validates a plain argument under its name.
+Params = Mapping[str, Schema | Field]
+
+
+@dataclass
+class Runtime(Generic[S]):
+    """The parts of a running service an operation may need besides its store."""
+
+    store: S
+    contract: Contract
+    relay: "OutboxRelay | None" = None
+    followers: "dict[str, Follower]" = field(default_factory=dict)
+
+
+@dataclass
+class Context(Generic[S]):
+    """What a handler receives besides its validated arguments."""
+
+    runtime: Runtime[S]
+    caller: Principal | None
+    now: datetime  # one instant per call, from the injected clock
+
+    @property
+    def store(self) -> S:
+        return self.runtime.store
+
+    @property
+    def me(self) -> Principal:
+        if self.caller is None:  # only an ANYONE operation runs without one, and it does not ask
+            raise NotAuthenticated({"reason": "missing_token"})
+        return self.caller
+
+    def actor(self) -> dict[str, str]:
+        return self.me.actor()
+
+
+Handler = Callable[..., Any]  # (ctx, **validated arguments) -> Change | answer
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One RPC. `roles` is checked before the input is validated; jurisdiction is the handler's,
+    through shared/access.py. An idempotent operation takes an extra `idempotency_key` argument."""
+
+    name: str
+    handler: Handler
+    access: Access
+    params: Params = field(default_factory=dict)
+    idempotent: bool = False
+    # Issued accounts must replace the password the province handed out before anything else; the
+    # few operations they may call until then say so here.
+    before_password_change: bool = False
+    summary: str = ""
+
+    @property
+    def public(self) -> bool:
+        return isinstance(self.access, Anyone)
+
+
+def operation(name: str, handler: Handler, access: Access, params: Params | None = None, *,
+              idempotent: bool = False, before_password_change: bool = False, summary: str = "") -> Operation:
+    return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary)
+
+
+EventHandler = Callable[[Any, dict[str, Any]], Change | None]  # (store, envelope) -> Change, or None
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A job run every `interval(settings)` seconds against the store (e.g. deadline scans)."""
+
+    name: str
+    job: Callable[[Any], Any]
+    interval: Callable[[Settings], float]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read-model table holding one row per aggregate of a kind, written by `project`."""
+
+    aggregate: type[Aggregate]
+    table: Table
+    project: Callable[[Session, Any], None]
+
+
+def rebuild_read_models(store: ServiceStore, projections: Sequence[Projection]) -> int:
+    """Empty the projections' tables and write them again from the aggregates in the store's log
+    (operators: after a read model was lost or its shape changed). Returns the rows written."""
+    kinds = {p.aggregate: p for p in projections}
+    latest: dict[Any, type[Aggregate]] = {}
+    position = 0
+    while True:
+        page = store.notification_log.select(start=position + 1, limit=store.log_section_size)
+        if not page:
+            break
+        for notification in page:
+            event = store.mapper.to_domain_event(notification)
+            cls = type(event)
+            for kind in kinds:  # an aggregate's events are classes nested in its own
+                if cls.__module__ == kind.__module__ and cls.__qualname__.startswith(kind.__qualname__ + "."):
+                    latest[event.originator_id] = kind
+        position = page[-1].id
+    with store.transaction() as session:
+        for p in projections:
+            session.execute(delete(p.table))
+        for aggregate_id, kind in latest.items():
+            kinds[kind].project(session, store.get(kind, aggregate_id))
+    return len(latest)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition(Generic[S]):
+    name: str
+    make_store: Callable[[Settings], S]
+    contract: Contract
+    operations: Sequence[Operation]
+    # upstream service -> {public event type -> handler}; other types are skipped.
+    follows: Mapping[str, Mapping[str, EventHandler]] = field(default_factory=dict)
+    timers: Sequence[Timer] = ()
+    # Read models of the service's own aggregates, which a replay of its log rebuilds exactly.
+    projections: Sequence["Projection"] = ()
+
+    def operation(self, name: str) -> Operation:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(name)

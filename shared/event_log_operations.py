@@ -1,0 +1,61 @@
+"""Operations every service offers on its own log and its followers, added by the kit to every
+declaration: `get_notifications` for consumers and subscribers, `health` and parked events for
+operators (docs/rpc.md, "Every service")."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from shared.contract import log_page
+from shared.definition import Context, Operation, operation
+from shared.errors import NotFound
+from shared.follower import list_parked
+from shared.identity import READS_EVENT_LOGS, Role
+
+OPERATORS = frozenset({Role.PROVINCE, Role.SERVICE})
+MAX_PAGE = 1000
+
+
+def get_notifications(ctx: Context[Any], after: int, limit: int) -> dict[str, Any]:
+    return log_page(ctx.store, ctx.runtime.contract, after, limit)
+
+
+def list_parked_events(ctx: Context[Any], include_resolved: bool) -> list[dict[str, Any]]:
+    return list_parked(ctx.store, include_resolved)
+
+
+def retry_parked_event(ctx: Context[Any], upstream: str, parked_id: int) -> dict[str, Any]:
+    follower = ctx.runtime.followers.get(upstream)
+    if follower is None:
+        raise NotFound({"upstream": upstream, "followed": sorted(ctx.runtime.followers)})
+    return {"retried": follower.retry_parked(parked_id)}
+
+
+def health(ctx: Context[Any]) -> dict[str, Any]:
+    """How far this service got: its log, what the relay published, what it processed of each
+    upstream, and how many events are parked."""
+    store, relay = ctx.store, ctx.runtime.relay
+    return {
+        "service": ctx.runtime.contract.source,
+        "max_position": store.max_position(),
+        "published_position": relay.published_position() if relay is not None else None,
+        "tracked": {upstream: store.tracked_position(upstream) for upstream in ctx.runtime.followers},
+        "parked": len(list_parked(store)),
+        "now": ctx.now.isoformat(),
+    }
+
+
+POSITION = validate.Range(min=0, max=2**63 - 1)
+EVENT_LOG_OPERATIONS: list[Operation] = [
+    operation("get_notifications", get_notifications, READS_EVENT_LOGS,
+              {"after": fields.Integer(required=True, strict=True, validate=POSITION),
+               "limit": fields.Integer(load_default=500, strict=True, validate=validate.Range(min=1, max=MAX_PAGE))},
+              summary="A page of the service's public events after a position."),
+    operation("list_parked_events", list_parked_events, OPERATORS,
+              {"include_resolved": fields.Boolean(load_default=False)}),
+    operation("retry_parked_event", retry_parked_event, OPERATORS,
+              {"upstream": fields.String(required=True, validate=validate.Length(max=64)),
+               "parked_id": fields.Integer(required=True, strict=True, validate=POSITION)}),
+    operation("health", health, OPERATORS),
+]

@@ -1,0 +1,180 @@
+"""Builds a nameko service from a service declaration (shared/definition.py): one RPC method per
+operation, each running the kit's pipeline; one event handler per followed upstream, whose messages
+are prompts for that upstream's follower; the outbox relay, the followers' catch-up and the
+declared timers as background threads. Also the transport's side of identity (the token header)
+and of errors (typed errors cross RPC as the same classes).
+
+Only the services' `service.py` modules and RPC clients import this; domain code never does."""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any, Callable
+
+import eventlet
+from nameko import exceptions as nameko_exceptions
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+
+import shared.messages  # noqa: F401  (bilingual field messages for every input schema)
+from shared.config import Settings, settings_from_env
+from shared.definition import Runtime, ServiceDefinition
+from shared.errors import ALL_ERRORS
+from shared.follower import Follower, dispatch
+from shared.identity import SYSTEM, TokenIssuer
+from shared.pipeline import Pipeline, all_operations
+from shared.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+AUTH_HEADER = "auth_token"
+
+# Errors cross RPC as the same classes: nameko rebuilds registered exceptions on the caller's side.
+for _cls in ALL_ERRORS:
+    nameko_exceptions.registry[nameko_exceptions.get_module_path(_cls)] = _cls
+
+
+def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
+    """Run `job` every `interval` seconds in a managed thread. Failures are logged, never raised:
+    an exception escaping a managed thread stops the whole service process."""
+
+    def loop() -> None:
+        while True:
+            try:
+                job()
+            except nameko_exceptions.UnknownService as e:
+                log.debug("%s: %s is not running yet", name, e)
+            except Exception:
+                log.exception("%s failed; will try again", name)
+            eventlet.sleep(interval)
+
+    container.spawn_managed_thread(loop)
+
+
+def crash_after_publish_hook() -> Callable[[int], None] | None:
+    """Fault injection for the delivery tests: with HBCLOUD_FAULT_CRASH_AFTER_PUBLISH=1 the process
+    dies after the broker confirmed a batch and before the relay recorded its position."""
+    if os.environ.get("HBCLOUD_FAULT_CRASH_AFTER_PUBLISH") != "1":
+        return None
+
+    def crash(position: int) -> None:
+        log.warning("fault injection: exiting after publishing up to %s", position)
+        os._exit(70)
+
+    return crash
+
+
+class UpstreamLog:
+    """Pulls an upstream's notifications over RPC with a service token and a timeout."""
+
+    def __init__(self, upstream: str, settings: Settings, timeout: float = 10.0) -> None:
+        self.upstream = upstream
+        self.config = settings.nameko_config()
+        self.token = TokenIssuer(settings.token_secret, settings.clock()).issue(SYSTEM)
+        self.timeout = timeout
+        self._proxy: ClusterRpcProxy | None = None
+        self._rpc: Any = None
+
+    def __call__(self, after: int, limit: int) -> dict[str, Any]:
+        if self._rpc is None:
+            self._proxy = ClusterRpcProxy(self.config, context_data={AUTH_HEADER: self.token}, timeout=self.timeout)
+            self._rpc = self._proxy.start()
+        try:
+            page: dict[str, Any] = getattr(self._rpc, self.upstream).get_notifications(after=after, limit=limit)
+            return page
+        except nameko_exceptions.UnknownService:
+            raise  # the upstream is not running (yet): the proxy itself is fine, keep it
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._proxy is not None:
+            try:
+                self._proxy.stop()
+            except Exception:
+                log.debug("closing the upstream proxy failed", exc_info=True)
+        self._proxy, self._rpc = None, None
+
+
+class Caller:
+    """One worker's view of the running service: calls go through the pipeline with its token."""
+
+    def __init__(self, pipeline: Pipeline[Any], token: str | None) -> None:
+        self.pipeline, self.token = pipeline, token
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return self.pipeline.call(name, self.token, args, kwargs)
+
+    def prompt(self, upstream: str, message: dict[str, Any]) -> None:
+        self.pipeline.runtime.followers[upstream].prompt(message)
+
+
+class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
+    """The store, relay, followers and timers of one service container."""
+
+    def __init__(self, definition: ServiceDefinition[Any]) -> None:
+        self.definition = definition
+
+    def setup(self) -> None:
+        settings = settings_from_env()
+        d = self.definition
+        store = d.make_store(settings)
+        relay = OutboxRelay(store, d.contract, settings.amqp_uri, after_publish=crash_after_publish_hook())
+        self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in d.follows}
+        followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream])
+                     for upstream, table in d.follows.items()}
+        self.runtime = Runtime(store, d.contract, relay, followers)
+        self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.token_secret, settings.clock()))
+        self.settings = settings
+
+    def start(self) -> None:
+        runtime, settings = self.runtime, self.settings
+        assert runtime.relay is not None
+        run_forever(self.container, settings.relay_seconds, runtime.relay.publish_pending, "relay")
+        for upstream, follower in runtime.followers.items():
+            run_forever(self.container, settings.catch_up_seconds, follower.catch_up, f"catch-up from {upstream}")
+        for timer in self.definition.timers:
+            run_forever(self.container, timer.interval(settings), functools.partial(timer.job, runtime.store), timer.name)
+
+    def stop(self) -> None:
+        if self.runtime.relay is not None:
+            self.runtime.relay.close()
+        for fetch in self.fetchers.values():
+            fetch.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Caller:
+        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER))
+
+
+def _rpc_method(name: str) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.runtime.call(name, args, kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return rpc(method)  # type: ignore[no-any-return]
+
+
+def _prompt_entrypoint(upstream: str) -> Callable[..., None]:
+    """Every message from `<upstream>.events` is a prompt for that upstream's follower. Errors are
+    not requeued (that loops); the timer's catch-up retries."""
+
+    def on_upstream_event(self: Any, message: dict[str, Any]) -> None:
+        self.runtime.prompt(upstream, message)
+
+    on_upstream_event.__name__ = f"on_{upstream}_event"
+    return event_handler(upstream, "#", reliable_delivery=True, requeue_on_error=False)(on_upstream_event)  # type: ignore[no-any-return]
+
+
+def build(definition: ServiceDefinition[Any]) -> type:
+    """The nameko service class of a declaration; run it as `nameko run <module>:Service`."""
+    attributes: dict[str, Any] = {"name": definition.name, "runtime": ServiceRuntime(definition),
+                                  "__doc__": f"The {definition.name} service, built from its declaration."}
+    for op in all_operations(definition):
+        attributes[op.name] = _rpc_method(op.name)
+    for upstream in definition.follows:
+        attributes[f"on_{upstream}_event"] = _prompt_entrypoint(upstream)
+    return type(f"{definition.name.title()}Service", (), attributes)

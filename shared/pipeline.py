@@ -1,0 +1,199 @@
+"""The command pipeline every operation of every service goes through (docs/architecture.md):
+
+1. authenticate the token (against the injected clock);
+2. refuse an issued account that has not yet replaced its initial password;
+3. check the caller's role, before looking at the input;
+4. validate every argument at once (each bad field named, in Chinese and English);
+5. answer a retry with an idempotency key already used, bound to the same operation and input;
+6. run the handler, which checks jurisdiction (shared/access.py) and decides;
+7. record its events, read-model rows and the idempotency record in one transaction;
+8. answer, with the position of the last event recorded (read-your-writes).
+
+Failures become typed errors here and nowhere else. Nothing here imports nameko: the same pipeline
+runs behind nameko (shared/nameko_service.py) and in-process in the tests."""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+from typing import Any, Generic, Mapping, Sequence
+
+from eventsourcing.persistence import IntegrityError
+from marshmallow import Schema, ValidationError, fields, missing, validate
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
+from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, ServiceError
+from shared.event_log_operations import EVENT_LOG_OPERATIONS
+from shared.identity import Principal, TokenIssuer
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY = "idempotency_key"
+KEY_FIELD = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+
+
+def all_operations(definition: ServiceDefinition[Any]) -> list[Operation]:
+    """The service's own operations and the event-log operations every service offers."""
+    return [*definition.operations, *EVENT_LOG_OPERATIONS]
+
+
+def password_change_required() -> Forbidden:
+    return Forbidden({"reason": "password_change_required"}, zh="请先修改初始密码", en="Change the initial password first")
+
+
+class Pipeline(Generic[S]):
+    def __init__(self, definition: ServiceDefinition[S], runtime: Runtime[S], identity: TokenIssuer) -> None:
+        self.definition = definition
+        self.runtime = runtime
+        self.identity = identity
+        self.operations = {op.name: op for op in all_operations(definition)}
+
+    @property
+    def store(self) -> S:
+        return self.runtime.store
+
+    def call(self, name: str, token: str | None, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
+        """Run one operation for the bearer of `token`; raises only typed errors."""
+        op = self.operations[name]
+        try:
+            caller = None if op.public else self._authenticate(op, token)
+            if caller is not None:
+                self._authorize(op, caller)
+            arguments, key = self._validate(op, args, dict(kwargs or {}))
+            request = _digest(op.name, arguments)
+            if key is not None:
+                previous = self._previous_answer(caller, key, op.name, request)
+                if previous is not None:
+                    return previous
+            result = op.handler(Context(self.runtime, caller, self.store.clock.now()), **arguments)
+            if isinstance(result, Change):
+                return self._commit(op, caller, key, request, result)
+            return result
+        except ServiceError:
+            raise
+        except ValidationError as e:  # a handler's own late validation
+            raise InvalidInput.fields(_messages(e)) from None
+        except Exception:
+            log.exception("unexpected failure in %s.%s", self.definition.name, op.name)
+            raise InternalError() from None
+
+    # ------------------------------------------------------------------ the steps
+    def _authenticate(self, op: Operation, token: str | None) -> Principal:
+        principal = self.identity.verify(token)
+        if principal.must_change_password and not op.before_password_change:
+            raise password_change_required()
+        return principal
+
+    @staticmethod
+    def _authorize(op: Operation, caller: Principal) -> None:
+        assert isinstance(op.access, frozenset)
+        if caller.role not in op.access:
+            raise Forbidden({"required_roles": sorted(r.value for r in op.access)})
+
+    @staticmethod
+    def _validate(op: Operation, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Bind the call's arguments to the declared parameters and validate them all; every bad
+        argument and field is reported at once."""
+        names = list(op.params) + ([IDEMPOTENCY_KEY] if op.idempotent else [])
+        errors: dict[str, Any] = {}
+        if len(args) > len(names):
+            errors["arguments"] = [f"at most {len(names)} arguments: {', '.join(names)} / 参数过多"]
+        given = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names:
+                errors[name] = ["unknown argument / 未知参数"]
+            elif name in given:
+                errors[name] = ["given twice / 参数重复"]
+            else:
+                given[name] = value
+        loaded: dict[str, Any] = {}
+        for name, spec in op.params.items():
+            value = given.get(name, missing)
+            if isinstance(spec, Schema):
+                if value is missing or value is None:
+                    value = {}
+                try:
+                    loaded[name] = spec.load(value)
+                except ValidationError as e:
+                    found = _messages(e)
+                    errors.update(found if isinstance(found, dict) else {name: found})
+            else:
+                try:
+                    loaded[name] = spec.deserialize(value)
+                except ValidationError as e:
+                    errors[name] = _messages(e)
+        key = None
+        if op.idempotent:
+            try:
+                key = KEY_FIELD.deserialize(given.get(IDEMPOTENCY_KEY, missing))
+            except ValidationError as e:
+                errors[IDEMPOTENCY_KEY] = _messages(e)
+        if errors:
+            raise InvalidInput.fields(errors)
+        return loaded, key
+
+    def _previous_answer(self, caller: Principal | None, key: str, op_name: str, request: str) -> Any:
+        """The first answer to this key, when the same caller sent the same operation and input;
+        a `conflict` when the key was used for something else."""
+        if caller is None:
+            return None
+        table = self.store.books.idempotency
+        with self.store.reading() as session:
+            row = session.execute(select(table.c.command, table.c.request_sha256, table.c.result)
+                                  .where(table.c.key == _stored_key(caller, key))).first()
+        if row is None:
+            return None
+        if row.command != op_name or row.request_sha256 != request:
+            raise Conflict({IDEMPOTENCY_KEY: key, "used_for": row.command},
+                           zh="该幂等键已用于另一项操作或不同的输入", en="This idempotency key was used for another call")
+        return json.loads(row.result)
+
+    def _commit(self, op: Operation, caller: Principal | None, key: str | None, request: str, change: Change) -> Any:
+        answer: dict[str, Any] = dict(change.answer)
+
+        def write(session: Session, position: int | None) -> None:
+            answer["position"] = position
+            if key is not None and caller is not None:
+                session.execute(insert(self.store.books.idempotency).values(
+                    key=_stored_key(caller, key), account_id=caller.account_id, command=op.name,
+                    request_sha256=request, result=json.dumps(answer, ensure_ascii=False),
+                    recorded_at=self.store.clock.now().isoformat()))
+
+        try:
+            record(self.store, change, then=write)
+        except IntegrityError:
+            if key is not None:
+                again = self._previous_answer(caller, key, op.name, request)
+                if again is not None:
+                    return again  # a concurrent retry with the same key won
+            raise Conflict({"reason": "changed concurrently"}, zh="该记录刚被他人修改，请刷新后重试",
+                           en="Someone else changed this record just now; reload and try again") from None
+        return answer
+
+
+def _stored_key(caller: Principal, key: str) -> str:
+    return f"{caller.account_id}:{key}"
+
+
+def _digest(op_name: str, arguments: dict[str, Any]) -> str:
+    """The operation and its validated input, canonically: what an idempotency key is bound to."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"sha256": hashlib.sha256(value).hexdigest()}
+        return str(value)
+
+    canonical = json.dumps([op_name, arguments], sort_keys=True, ensure_ascii=False, default=plain)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _messages(error: ValidationError) -> Any:
+    return error.normalized_messages() if isinstance(error.messages, dict) else error.messages
+
+
+def signature_of(op: Operation) -> inspect.Signature:
+    """The operation's RPC signature, for documentation and the docs test."""
+    names = list(op.params) + ([IDEMPOTENCY_KEY] if op.idempotent else [])
+    return inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
