@@ -5,6 +5,7 @@ Inputs arriving here are already validated for shape (schemas.py); these classes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -346,7 +347,7 @@ class Ban(Entity):
 
 
 # ---------------------------------------------------------------- applications
-class Status:
+class Status(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     RETURNED = "returned"

@@ -10,6 +10,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from shared import refdata
 from shared.fields import CreditCode, IsoDate, Money
+from shared.identity import Role
+
+from services.application.domain import Status
+
+ISSUED_ROLES = [r for r in Role if r not in (Role.ENTERPRISE, Role.SERVICE)]  # enterprises register; services are the system
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{4,64}$", error="4–64 letters, digits or _.@- / 用户名为4–64位字母、数字或_.@-")
 OWNERSHIP = ("state", "private", "foreign_invested", "joint_stock")  # 国有 民营 三资 股份制
@@ -54,8 +59,7 @@ class ChangePasswordSchema(Schema):
 class ProvisionAccountSchema(Schema):
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(load_default=None, validate=strong_password)
-    role = fields.String(required=True, validate=validate.OneOf(
-        ["provider", "county", "city", "expert", "province", "finance", "auditor", "subscriber"]))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in ISSUED_ROLES]))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     division_code = fields.String(load_default=None)
     provider_id = fields.String(load_default=None)
@@ -326,7 +330,7 @@ def section_values(section: str, values: Any) -> dict[str, Any]:
 
 class ListApplicationsSchema(Schema):
     campaign_code = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(["draft", "submitted", "returned", "withdrawn"]))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
     unit_code = fields.String(load_default=None)
     county_code = fields.String(load_default=None)
     category = fields.String(load_default=None)

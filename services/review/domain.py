@@ -6,6 +6,7 @@ provider step; the earlier round's approvals stay in the history, superseded."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,11 +19,19 @@ from shared.errors import DeadlinePassed, InvalidInput, InvalidState
 
 Actor = dict[str, str]
 
-PROVIDER, COUNTY, CITY = "provider", "county", "city"
-STAGES = (PROVIDER, COUNTY, CITY)
+class Stage(StrEnum):
+    """The steps of a case, in order: 服务商确认, 县级审核, 市级审核推荐."""
+
+    PROVIDER = "provider"
+    COUNTY = "county"
+    CITY = "city"
 
 
-class Status:
+PROVIDER, COUNTY, CITY = Stage.PROVIDER, Stage.COUNTY, Stage.CITY
+STAGES = tuple(Stage)
+
+
+class Status(StrEnum):
     OPEN = "open"  # at one of the stages
     RETURNED = "returned"  # back with the enterprise for correction
     RECOMMENDED = "recommended"
@@ -59,7 +68,7 @@ class Deadlines:
                    d(settings["system_close"]))
 
     def due(self, stage: str) -> date:
-        return {PROVIDER: self.provider, COUNTY: self.county, CITY: self.city}[stage]
+        return {PROVIDER: self.provider, COUNTY: self.county, CITY: self.city}[Stage(stage)]
 
     @classmethod
     def from_dict(cls, d: dict[str, str]) -> "Deadlines":
