@@ -25,6 +25,7 @@ from shared.identity import Principal, Role
 from shared.store import ServiceStore
 
 if TYPE_CHECKING:
+    from shared.ports import TrackingStore
     from shared.follower import Follower
     from shared.relay import OutboxRelay
 
@@ -45,7 +46,7 @@ class Change:
 NOTHING = Change()
 
 
-def record(store: ServiceStore, change: Change, tracking: Tracking | None = None,
+def record(store: "TrackingStore", change: Change, tracking: Tracking | None = None,
            then: Callable[[Session, int | None], None] | None = None) -> int | None:
     """Record a change in one transaction: its events, its read-model writes, the tracking position
     (for an upstream event) and `then(session, position)` (the pipeline's idempotency record).

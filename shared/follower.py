@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from shared.contract import read_envelope
 from shared.definition import NOTHING, Change, EventHandler, record
-from shared.store import ServiceStore, rowcount, upsert_if_greater
+from shared.ports import TrackingStore, Transactions
+from shared.store import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Follower:
 
     def __init__(
         self,
-        store: ServiceStore,
+        store: TrackingStore,
         upstream: str,
         handle: Handle,
         fetch: Fetch,
@@ -129,13 +130,7 @@ class Follower:
         books = self.store.books
         try:
             with self.store.transaction() as session:
-                if not upsert_if_greater(
-                    session,
-                    self.store.process_recorder.tracking_table,
-                    {"application_name": self.upstream},
-                    "notification_id",
-                    message["position"],
-                ):
+                if not self.store.mark_processed(session, self.upstream, message["position"]):
                     return
                 session.execute(
                     insert(books.parked).values(
@@ -196,7 +191,7 @@ class Follower:
         return True
 
 
-def list_parked(store: ServiceStore, include_resolved: bool = False) -> list[dict[str, Any]]:
+def list_parked(store: Transactions, include_resolved: bool = False) -> list[dict[str, Any]]:
     parked = store.books.parked
     query = select(parked).order_by(parked.c.id)
     if not include_resolved:

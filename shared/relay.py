@@ -14,7 +14,8 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import select
 
 from shared.contract import Contract
-from shared.store import ServiceStore, upsert_if_greater
+from shared.ports import PublishedLog
+from shared.store import upsert_if_greater
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def events_exchange(source: str) -> Exchange:
 class OutboxRelay:
     def __init__(
         self,
-        store: ServiceStore,
+        store: PublishedLog,
         contract: Contract,
         amqp_uri: str,
         *,

@@ -160,5 +160,11 @@ class ServiceStore(Application):
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
+    def mark_processed(self, session: Session, upstream: str, position: int) -> bool:
+        """Raise the tracked position of `upstream` to `position` inside `session`; False when it
+        was there already (another process, or a redelivery, did it first)."""
+        return upsert_if_greater(session, self.process_recorder.tracking_table, {"application_name": upstream},
+                                 "notification_id", position)
+
     def tracked_position(self, upstream: str) -> int:
         return self.process_recorder.max_tracking_id(upstream) or 0
