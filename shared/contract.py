@@ -5,13 +5,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Mapper, Notification
 from marshmallow import Schema, ValidationError, fields, validate
 
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://hbcloud.example/events")
+
+
+class Actor(TypedDict):
+    id: str
+    role: str
+
+
+class Envelope(TypedDict):
+    """A public event as consumers read it (the envelope of docs/events.md), validated."""
+
+    event_id: str
+    type: str
+    schema_version: int
+    source: str
+    position: int
+    occurred_at: str
+    aggregate_id: str
+    aggregate_version: int
+    application_id: str | None
+    actor: Actor
+    data: dict[str, Any]
+
+
+def actor_of(envelope: Envelope) -> dict[str, str]:
+    """Who acted upstream, in the form a downstream event records it."""
+    return {"id": envelope["actor"]["id"], "role": envelope["actor"]["role"]}
 
 
 class ActorSchema(Schema):
@@ -131,10 +157,10 @@ def register_upcaster(public_type: str, from_version: int, upcast: Upcaster) -> 
     UPCASTERS[(public_type, from_version)] = upcast
 
 
-def read_envelope(message: dict[str, Any]) -> dict[str, Any]:
+def read_envelope(message: dict[str, Any]) -> Envelope:
     """Validate an incoming envelope and bring its `data` to the newest shape this consumer knows;
     raises marshmallow.ValidationError when malformed."""
-    loaded = EnvelopeSchema().load(message)
+    loaded: Envelope = EnvelopeSchema().load(message)
     loaded["event_id"] = str(loaded["event_id"])
     while (loaded["type"], loaded["schema_version"]) in UPCASTERS:
         loaded["data"] = UPCASTERS[(loaded["type"], loaded["schema_version"])](dict(loaded["data"]))

@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.contract import Contract
+from shared.contract import Contract, Envelope
 from shared.errors import NotAuthenticated
 from shared.identity import Principal, Role
 from shared.store import ServiceStore
@@ -137,7 +137,7 @@ def operation(name: str, handler: Handler, access: Access, params: Params | None
     return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary)
 
 
-EventHandler = Callable[[Any, dict[str, Any]], Change | None]  # (store, envelope) -> Change, or None
+EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from shared.contract import read_envelope
+from shared.contract import Envelope, read_envelope
 from shared.definition import NOTHING, Change, EventHandler, record
 from shared.ports import TrackingStore, Transactions
 from shared.store import rowcount
@@ -25,14 +25,14 @@ from shared.store import rowcount
 log = logging.getLogger(__name__)
 
 
-Handle = Callable[[dict[str, Any]], Change]  # an upstream envelope -> what processing it produced
+Handle = Callable[[Envelope], Change]  # an upstream envelope -> what processing it produced
 
 
 def dispatch(store: Any, table: Mapping[str, EventHandler]) -> Handle:
     """A Handle from a service's handler table (public type -> handler, "*" for any other type);
     types without a handler change nothing."""
 
-    def handle(envelope: dict[str, Any]) -> Change:
+    def handle(envelope: Envelope) -> Change:
         handler = table.get(envelope["type"]) or table.get("*")
         return (handler(store, envelope) if handler is not None else None) or NOTHING
 

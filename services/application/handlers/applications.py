@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared import refdata
 from shared.access import Subject, may_see, scope
+from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import Ineligible, InvalidInput, NotFound
 
@@ -210,7 +211,7 @@ def get_document(ctx: Ctx, application_id: str, document_id: str) -> dict[str, A
 
 
 # ------------------------------------------------------------------ following the review service
-def on_returned_for_correction(store: ApplicationStore, envelope: dict[str, Any]) -> Change | None:
+def on_returned_for_correction(store: ApplicationStore, envelope: Envelope) -> Change | None:
     """review.returned_for_correction reopens the application for editing."""
     if not envelope.get("application_id"):
         return None
@@ -219,7 +220,7 @@ def on_returned_for_correction(store: ApplicationStore, envelope: dict[str, Any]
         return None
     data = envelope["data"]
     when = datetime.fromisoformat(envelope["occurred_at"])
-    if not app.return_for_correction(when, envelope["actor"], int(data["round"]), data["stage"],
+    if not app.return_for_correction(when, actor_of(envelope), int(data["round"]), data["stage"],
                                      list(data.get("reasons", [])), envelope["event_id"]):
         return None
     return Change([app], lambda s: rm.project_application(s, app))

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.entity import stable_id
 
@@ -42,7 +43,7 @@ def bans_of(ctx: Ctx, uscc: str) -> list[dict[str, Any]]:
         return rm.bans_of(session, uscc.upper())
 
 
-def on_enterprise_banned(store: ApplicationStore, envelope: dict[str, Any]) -> Change | None:
+def on_enterprise_banned(store: ApplicationStore, envelope: Envelope) -> Change | None:
     """audit.enterprise_banned: the same audit event bans once."""
     data, when = envelope["data"], datetime.fromisoformat(envelope["occurred_at"])
     ban_id = stable_id("ban", envelope["event_id"])
@@ -50,5 +51,5 @@ def on_enterprise_banned(store: ApplicationStore, envelope: dict[str, Any]) -> C
         return None
     starts = date.fromisoformat(data["starts_on"])
     ends = date.fromisoformat(data["ends_on"]) if data.get("ends_on") else ban_end(starts)
-    ban = Ban.record(ban_id, when, envelope["actor"], data["uscc"], data["reason"], starts, ends, "audit", envelope["event_id"])
+    ban = Ban.record(ban_id, when, actor_of(envelope), data["uscc"], data["reason"], starts, ends, "audit", envelope["event_id"])
     return Change([ban], lambda s: rm.project_ban(s, ban))

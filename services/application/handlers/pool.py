@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import NotFound
 
@@ -36,11 +37,11 @@ def supply_pool(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
     return {"as_of": at.isoformat(), "members": pool.members_at(at), "history": pool.periods}
 
 
-def on_provider_disqualified(store: ApplicationStore, envelope: dict[str, Any]) -> Change | None:
+def on_provider_disqualified(store: ApplicationStore, envelope: Envelope) -> Change | None:
     """audit.provider_disqualified: fraud by a provider takes it out of the pool."""
     data, when = envelope["data"], datetime.fromisoformat(envelope["occurred_at"])
     pool = store.pool()
     if pool is None or data["provider_id"] not in pool.members:
         return None
-    pool.remove(when, envelope["actor"], data["provider_id"], data["reason"], "audit")
+    pool.remove(when, actor_of(envelope), data["provider_id"], data["reason"], "audit")
     return Change([pool])

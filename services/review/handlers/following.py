@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.contract import Envelope
 from shared.definition import Change
 from shared.identity import SYSTEM
 
@@ -14,22 +15,24 @@ from services.review.handlers.cases import saved
 from services.review.store import ReviewStore
 
 
-def on_campaign_opened(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+def on_campaign_opened(store: ReviewStore, envelope: Envelope) -> Change:
     data = envelope["data"]
     return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
 
 
-def on_provider_added(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+def on_provider_added(store: ReviewStore, envelope: Envelope) -> Change:
     return Change(project=lambda s: rm.set_pool_member(s, envelope["data"]["provider_id"], True))
 
 
-def on_provider_removed(store: ReviewStore, envelope: dict[str, Any]) -> Change:
+def on_provider_removed(store: ReviewStore, envelope: Envelope) -> Change:
     return Change(project=lambda s: rm.set_pool_member(s, envelope["data"]["provider_id"], False))
 
 
-def on_submitted(store: ReviewStore, envelope: dict[str, Any]) -> Change | None:
+def on_submitted(store: ReviewStore, envelope: Envelope) -> Change | None:
     """A submission opens a case; a resubmission after a return starts its next round."""
     data, application_id, now = envelope["data"], envelope["application_id"], store.clock.now()
+    if application_id is None:
+        return None
     existing = store.find(ReviewCase, case_id_for(application_id))
     if existing is not None:
         return saved(existing) if existing.restart(now, SYSTEM.actor(), data["round"], data["content"]) else None
@@ -43,8 +46,9 @@ def on_submitted(store: ReviewStore, envelope: dict[str, Any]) -> Change | None:
     return saved(case)
 
 
-def on_withdrawn(store: ReviewStore, envelope: dict[str, Any]) -> Change | None:
-    existing = store.find(ReviewCase, case_id_for(envelope["application_id"]))
+def on_withdrawn(store: ReviewStore, envelope: Envelope) -> Change | None:
+    application_id = envelope["application_id"]
+    existing = store.find(ReviewCase, case_id_for(application_id)) if application_id else None
     if existing is None or not existing.withdraw(store.clock.now(), SYSTEM.actor(), envelope["data"].get("reason", "")):
         return None
     return saved(existing)
