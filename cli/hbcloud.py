@@ -224,6 +224,18 @@ def cmd_health(a: argparse.Namespace) -> None:
     show({service: rpc(lambda s: s.health(), service=service) for service in services})
 
 
+def cmd_rebuild_read_models(a: argparse.Namespace) -> None:
+    """Write a service's read models again from its own event log (run on the service's host, with
+    its settings; the service may keep running: rows are replaced in one transaction)."""
+    from services.topology import definition
+    from shared.definition import rebuild_read_models
+
+    d = definition(a.service)
+    store = d.make_store(settings_from_env())
+    written = rebuild_read_models(store, d.projections)
+    print(f"{a.service}: {written} rows written to {', '.join(p.table.name for p in d.projections)}", file=sys.stderr)
+
+
 def cmd_bootstrap(a: argparse.Namespace) -> None:
     """Create the first province account straight in the application store (run on the service's
     host by scripts/start; every other account is provisioned over RPC by the province)."""
@@ -310,6 +322,7 @@ def parser() -> argparse.ArgumentParser:
         ("--opinion", {"required": True}), ("--reason", {"action": "append"}))
     add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)
+    add("rebuild-read-models", cmd_rebuild_read_models, ("service", {"choices": list(SERVICES)}))
     add("wait-ready", cmd_wait_ready, ("--timeout", {"type": float, "default": 60}))
     add("clock", cmd_clock, ("instant", {}))
     return p
