@@ -1,4 +1,4 @@
-"""The eligibility rules (申报条件, DOMAIN.md §3) one by one, on domain objects built directly: a complete
+"""The eligibility rules (申报条件, the notice §3) one by one, on domain objects built directly: a complete
 2018 application passes every rule; each case breaks exactly one rule and only that rule fails, with
 details that say what is wrong."""
 from __future__ import annotations
@@ -306,9 +306,9 @@ def test_edge_cases_that_are_still_eligible(name, change):
     assert evaluate(build(parts)) == []
 
 
-# ---------------------------------------------------------------- known divergences from DOMAIN.md §3
+# ---------------------------------------------------------------- known divergences from the notice §3
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="DOMAIN.md §3.4: the latest contract must be in force on the reference date; "
+                   reason="the notice (最后一次上云合同): the latest contract must be in force on the reference date; "
                           "three_months_on_cloud accepts any contract in force")
 def test_an_older_contract_in_force_does_not_satisfy_the_reference_date():
     parts = complete_parts()
@@ -318,7 +318,7 @@ def test_an_older_contract_in_force_does_not_satisfy_the_reference_date():
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="DOMAIN.md §3.1: province-level (130000) and a city's 市辖区 codes are Hebei "
+                   reason="the notice (二、1, our reading): province-level (130000) and a city's 市辖区 codes are Hebei "
                           "registration regions; hebei_legal_person rejects them")
 @pytest.mark.parametrize("region", ["130000", "130101"])
 def test_province_level_and_city_district_registration_regions_are_hebei(region):
