@@ -1,7 +1,8 @@
 """Typed errors: a stable code, a message in Chinese and in English, and details.
 
-They cross RPC as the same classes (shared/rpc.py registers them with nameko), so a portal can
-`except NotFound:`. The only constructor argument is a plain dict, which is what nameko carries."""
+They cross RPC as the same classes (shared/nameko_service.py registers them with nameko), so a
+Python caller can `except NotFound:`; any other caller reads the same payload as JSON text from
+nameko's error reply (docs/rpc.md, "The wire")."""
 from __future__ import annotations
 
 import json
@@ -15,37 +16,50 @@ class ServiceError(Exception):
 
     def __init__(
         self,
-        details: dict[str, Any] | None = None,
+        details: dict[str, Any] | str | None = None,
         *,
         zh: str | None = None,
         en: str | None = None,
     ) -> None:
-        if isinstance(details, dict) and details.get("__error__") == self.code:
-            payload = details  # rebuilt on the caller's side from the wire form
+        if isinstance(details, str):
+            payload = _from_wire(details, self.code)  # rebuilt on the caller's side
         else:
             payload = {
-                "__error__": self.code,
                 "code": self.code,
                 "message_zh": zh or self.message_zh,
                 "message_en": en or self.message_en,
                 "details": details or {},
             }
-        super().__init__(payload)
         self.payload = payload
+        # The only argument is the payload as JSON text: nameko carries string arguments unchanged
+        # (it stringifies any other value), so every caller, in any language, reads the same JSON.
+        super().__init__(json.dumps(payload, ensure_ascii=False, default=str))
 
     @property
     def details(self) -> dict[str, Any]:
-        return self.payload["details"]
+        details: dict[str, Any] = self.payload["details"]
+        return details
 
     @property
     def message(self) -> str:
         return f"{self.payload['message_zh']} / {self.payload['message_en']}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.payload.items() if k != "__error__"}
+        return dict(self.payload)
 
     def __str__(self) -> str:
-        return f"[{self.code}] {self.message} {self.details or ''}".rstrip()
+        return str(self.args[0])
+
+
+def _from_wire(text: str, code: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("code") != code:
+        return {"code": code, "message_zh": ServiceError.message_zh, "message_en": ServiceError.message_en,
+                "details": {"raw": text}}
+    return payload
 
 
 class InvalidInput(ServiceError):

@@ -1,0 +1,51 @@
+"""Callers that are not this repository: the plain-kombu RPC client of docs/rpc.md
+(examples/plain_rpc_client.py, no nameko, no project imports) run as a separate program against the
+running application service. Its errors must arrive as JSON with their types intact, the same
+payload a Python caller gets as a typed error."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from shared.errors import Ineligible
+from tests.support.system import ROOT
+
+
+def plain_call(system: Any, method: str, args: list[Any], kwargs: dict[str, Any] | None = None,
+               token: str | None = None, service: str = "application") -> dict[str, Any]:
+    command = [sys.executable, str(ROOT / "examples" / "plain_rpc_client.py"), system.amqp_uri, service, method,
+               json.dumps(args), json.dumps(kwargs or {})] + ([token] if token else [])
+    # A clean environment: the example must not need anything of this repository.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/", env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    reply: dict[str, Any] = json.loads(done.stdout)
+    return reply
+
+
+def test_a_plain_kombu_client_calls_and_reads_typed_errors_as_json(system):
+    system.start_service("application")
+    ok = plain_call(system, "reference_data", ["contacts"])
+    assert ok["error"] is None and ok["result"]
+    province = system.province_token()
+    system.open_2018(province)
+    system.register("steelworks")
+    token = plain_call(system, "login", [{"username": "steelworks", "password": "Secret-pass-1"}])["result"]["token"]
+    app_id = plain_call(system, "start_application", ["2018"], token=token)["result"]["application_id"]
+
+    refused = plain_call(system, "submit", [app_id], token=token)["error"]
+    assert refused["exc_type"] == "Ineligible"
+    payload = refused["payload"]
+    assert payload["code"] == "ineligible" and payload["message_zh"] and payload["message_en"]
+    with system.rpc(token) as c, pytest.raises(Ineligible) as typed:
+        c.application.submit(app_id)
+    assert payload == typed.value.to_dict()  # the same JSON, numbers and lists intact
+    assert isinstance(payload["details"]["rules"], list) and payload["details"]["rules"][0]["rule"]
+
+    bad = plain_call(system, "login", [{"username": 12, "password": None}])["error"]["payload"]
+    assert bad["code"] == "invalid_input" and set(bad["details"]["fields"]) == {"username", "password"}
+    anonymous = plain_call(system, "whoami", [])["error"]["payload"]
+    assert anonymous["code"] == "not_authenticated" and anonymous["details"] == {"reason": "missing_token"}
