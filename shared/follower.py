@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
@@ -55,6 +56,7 @@ class Follower:
         *,
         max_attempts: int = 3,
         page_size: int = 500,
+        retry_delays: Sequence[float] = (0.5, 2.0),
     ) -> None:
         self.store = store
         self.upstream = upstream
@@ -62,25 +64,23 @@ class Follower:
         self.fetch = fetch
         self.max_attempts = max_attempts
         self.page_size = page_size
+        # Waits between failed attempts, so that a passing failure (an upstream not ready yet, a
+        # database restarting) is not parked at once.
+        self.retry_delays = tuple(retry_delays)
         self._lock = threading.Lock()  # one pull per upstream at a time in this process
 
     def tracked(self) -> int:
         return self.store.tracked_position(self.upstream)
 
     def prompt(self, message: dict[str, Any]) -> None:
-        """A message arrived: process it if it is next, skip it if seen, pull if there is a gap."""
-        position = message.get("position")
-        if not isinstance(position, int):
-            log.warning("prompt without a position from %s ignored", self.upstream)
-            return
+        """A message arrived: it only says there may be something new. What is processed is what the
+        upstream's own log holds, pulled in pages; the body is never trusted (anyone who can publish
+        on the virtual host can send one). A message at or below the tracked position is skipped."""
+        position = message.get("position") if isinstance(message, dict) else None
         with self._lock:
-            tracked = self.tracked()
-            if position <= tracked:
+            if isinstance(position, int) and not isinstance(position, bool) and position <= self.tracked():
                 return
-            if position == tracked + 1:
-                self._process(message)
-            else:
-                self._pull()
+            self._pull()
 
     def catch_up(self) -> int:
         """Pull and process everything after the tracked position (start-up and timer)."""
@@ -124,6 +124,8 @@ class Follower:
                 log.exception("processing %s@%s failed", self.upstream, position)
                 failures += 1
                 error = f"{type(e).__name__}: {e}"
+                if failures < self.max_attempts and self.retry_delays:
+                    time.sleep(self.retry_delays[min(failures, len(self.retry_delays)) - 1])
         self._park(message, error)
 
     def _park(self, message: dict[str, Any], error: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from uuid import uuid4
@@ -55,6 +56,33 @@ def test_a_duplicate_delivery_is_processed_once(stores):
     assert (stats["recorded"], stats["distinct"], stats["tracked"]) == (1, 1, 1)
 
 
+def test_a_forged_message_at_the_next_position_is_only_a_prompt(stores):
+    """Anyone who can publish on the virtual host can send a message: what is processed is what the
+    upstream's log holds at that position, never the body."""
+    upstream, tally = stores
+    upstream.ping(7)
+    real = log_page(upstream, ping_contract, 0, 10)["notifications"][0]
+    forged = {**real, "event_id": str(uuid4()), "data": {"n": 666, "poison": False}, "type": "ping.forged"}
+    follower = follower_for(upstream, tally)
+    follower.prompt(forged)
+    records = [tally.mapper.to_domain_event(x) for x in tally.notification_log.select(start=1, limit=10)]
+    assert [(r.position, r.event_type) for r in records] == [(1, "ping.pinged")]
+    assert tally.stats("ping")["tracked"] == 1
+    follower.prompt({**forged, "position": 2})  # an event the upstream never recorded
+    assert tally.stats("ping")["recorded"] == 1 and tally.stats("ping")["tracked"] == 1
+
+
+def test_a_malformed_message_neither_parks_nor_replaces_the_real_event(stores):
+    upstream, tally = stores
+    upstream.ping(1)
+    follower = follower_for(upstream, tally)
+    for junk in ({"position": 1, "type": "Not A Type"}, {"position": "1"}, {}, {"position": True}):
+        follower.prompt(junk)
+    assert list_parked(tally) == []
+    stats = tally.stats("ping")
+    assert (stats["recorded"], stats["tracked"]) == (1, 1)  # the real event, from the log
+
+
 def test_out_of_order_prompt_pulls_the_gap_in_order(stores):
     upstream, tally = stores
     for n in range(1, 6):
@@ -82,8 +110,10 @@ def test_a_poison_event_is_parked_without_blocking_later_ones_and_can_be_retried
     upstream, tally = stores
     for n in range(1, 6):
         upstream.ping(n, poison=(n == 3))
-    follower = follower_for(upstream, tally, max_attempts=3)
+    follower = follower_for(upstream, tally, max_attempts=3, retry_delays=(0.2, 0.4))
+    started = time.monotonic()
     follower.catch_up()
+    assert time.monotonic() - started >= 0.6  # it waited between attempts before parking
     stats = tally.stats("ping")
     assert (stats["recorded"], stats["tracked"]) == (4, 5)
     parked = list_parked(tally)
