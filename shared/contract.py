@@ -11,6 +11,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.persistence import Mapper, Notification
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared.errors import IntegrityFailure
+
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://hbcloud.example/events")
 
 
@@ -132,17 +134,33 @@ class Contract:
         return [{k: v for k, v in self.envelope(0, e).items() if k != "position"} for e in events]
 
     def envelopes(self, mapper: Mapper[UUID], notifications: Sequence[Notification]) -> list[dict[str, Any]]:
-        return [self.envelope(n.id, mapper.to_domain_event(n)) for n in notifications]
+        envelopes = []
+        for n in notifications:
+            try:
+                envelopes.append(self.envelope(n.id, mapper.to_domain_event(n)))
+            except Exception as e:
+                raise UnreadableEvent(self.source, n.id, f"{type(e).__name__}: {e}") from e
+        return envelopes
+
+
+class UnreadableEvent(Exception):
+    """A stored event its own service cannot turn into its public envelope (a changed byte, a class
+    that moved): an integrity failure at a position, not a passing error."""
+
+    def __init__(self, source: str, position: int, reason: str) -> None:
+        super().__init__(f"{source} cannot read its own event at position {position}: {reason}")
+        self.source, self.position, self.reason = source, position, reason
 
 
 def log_page(store: Any, contract: Contract, after: int, limit: int) -> dict[str, Any]:
-    """A page of a service's log as envelopes: the answer of every `get_notifications` RPC."""
+    """A page of a service's log as envelopes: the answer of every `get_notifications` RPC. An
+    unreadable record is reported as the integrity failure it is, naming its position."""
     notifications = store.notification_log.select(start=after + 1, limit=limit)
-    return {
-        "source": contract.source,
-        "notifications": contract.envelopes(store.mapper, notifications),
-        "max_position": store.max_position(),
-    }
+    try:
+        envelopes = contract.envelopes(store.mapper, notifications)
+    except UnreadableEvent as e:
+        raise IntegrityFailure({"source": e.source, "position": e.position, "reason": e.reason}) from None
+    return {"source": contract.source, "notifications": envelopes, "max_position": store.max_position()}
 
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]

@@ -121,6 +121,14 @@ class Ineligible(ServiceError):
     message_en = "The application does not meet the conditions"
 
 
+class IntegrityFailure(ServiceError):
+    """A stored record its own service cannot read: details name the source and the position."""
+
+    code = "integrity_failure"
+    message_zh = "存储的记录无法读取（数据完整性错误）"
+    message_en = "A stored record cannot be read (integrity failure)"
+
+
 class InternalError(ServiceError):
     code = "internal_error"
     message_zh = "系统内部错误"
@@ -137,5 +145,6 @@ ALL_ERRORS: tuple[type[ServiceError], ...] = (
     InvalidState,
     DeadlinePassed,
     Ineligible,
+    IntegrityFailure,
     InternalError,
 )

@@ -36,10 +36,14 @@ def health(ctx: Context[Any]) -> dict[str, Any]:
     """How far this service got: its log, what the relay published, what it processed of each
     upstream, and how many events are parked."""
     store, relay = ctx.store, ctx.runtime.relay
+    head = store.max_position()
+    published = relay.published_position() if relay is not None else None
     return {
         "service": ctx.runtime.contract.source,
-        "max_position": store.max_position(),
-        "published_position": relay.published_position() if relay is not None else None,
+        "max_position": head,
+        "published_position": published,
+        "relay_lag": head - published if published is not None else None,  # events not yet published
+        "relay_error": relay.last_error if relay is not None else None,  # e.g. an unreadable record
         "tracked": {upstream: store.tracked_position(upstream) for upstream in ctx.runtime.followers},
         "parked": len(list_parked(store)),
         "now": ctx.now.isoformat(),

@@ -46,6 +46,7 @@ class OutboxRelay:
         self._after_publish = after_publish
         self._lock = threading.Lock()
         self._connection: Connection | None = None
+        self.last_error: str | None = None  # why the last attempt failed, for `health`; None once it succeeds
 
     def published_position(self) -> int:
         table = self.store.books.relay_positions
@@ -55,6 +56,15 @@ class OutboxRelay:
 
     def publish_pending(self) -> int:
         """Publish everything not yet published; returns how many messages were sent."""
+        try:
+            sent = self._publish_pending()
+        except Exception as e:
+            self.last_error = str(e)[:500]
+            raise
+        self.last_error = None
+        return sent
+
+    def _publish_pending(self) -> int:
         with self._lock:
             sent = 0
             while True:
