@@ -271,7 +271,8 @@ def cmd_wait_ready(a: argparse.Namespace) -> None:
 
 def cmd_clock(a: argparse.Namespace) -> None:
     """Set the instant read by services started with HBCLOUD_CLOCK=file:PATH (replaying a campaign
-    on its own dates, e.g. 2018-12-03T09:00:00+08:00), or `clock system` to go back to real time."""
+    on its own dates, e.g. 2018-12-03T09:00:00+08:00; without an offset the instant is Asia/Shanghai
+    time), or `clock system` to go back to real time."""
     setting = settings_from_env().clock_setting
     if not setting.startswith("file:"):
         raise SystemExit("the services read the system clock; start them with HBCLOUD_CLOCK=file:PATH")

@@ -39,7 +39,8 @@ class FileClock:
     """Reads the instant from a file on every call; the system clock while the file is absent.
 
     For replaying a campaign on its own dates and for integration tests that move time across
-    deadlines in running services (`hbcloud clock set ...` writes the file)."""
+    deadlines in running services (`hbcloud clock ...` writes the file). A value without an offset
+    is Asia/Shanghai time, like every campaign date, whatever the host's zone."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -49,7 +50,12 @@ class FileClock:
             text = self.path.read_text().strip()
         except FileNotFoundError:
             return datetime.now(timezone.utc)
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
+        return aware(datetime.fromisoformat(text)).astimezone(timezone.utc)
+
+
+def aware(at: datetime) -> datetime:
+    """An instant without an offset is read as Asia/Shanghai time, never in the host's zone."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
 
 
 def clock_from_setting(setting: str) -> Clock:
