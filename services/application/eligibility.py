@@ -14,7 +14,7 @@ from shared.clock import local_date
 
 from services.application.domain import Application, CampaignTerms, SupplyPool
 
-RULE_SET_VERSION = "2018.1"
+RULE_SET_VERSION = "2018.2"
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,23 @@ def three_months_on_cloud(f: Facts) -> Iterable[Failure]:
     if first_cloud and date.fromisoformat(first_cloud) > cutoff:
         yield Failure("three_months_on_cloud", f"上云起始时间须在{cutoff.isoformat()}前",
                       f"The first cloud date must be on or before {cutoff.isoformat()}", {"first_cloud_date": first_cloud})
-    if not any(date.fromisoformat(c["term_start"]) <= reference <= date.fromisoformat(c["term_end"]) for c in contracts):
-        yield Failure("contract_in_force", f"截至{reference.isoformat()}须有仍在服务有效期内的上云合同",
-                      f"A cloud contract must be in force on {reference.isoformat()}", {"reference_date": reference.isoformat()})
+    if not any(in_force(c, reference) for c in latest_contracts(contracts, reference)):
+        yield Failure("contract_in_force", f"截至{reference.isoformat()}最后一次上云合同须仍在服务有效期内",
+                      f"The latest cloud contract must be in force on {reference.isoformat()}",
+                      {"reference_date": reference.isoformat()})
+
+
+def in_force(contract: dict[str, Any], on: date) -> bool:
+    return date.fromisoformat(contract["term_start"]) <= on <= date.fromisoformat(contract["term_end"])
+
+
+def latest_contracts(contracts: list[dict[str, Any]], reference: date) -> list[dict[str, Any]]:
+    """最后一次上云合同 (the notice, 二、(二)): the most recently signed contract as of the reference date,
+    or the contracts signed on that same latest day. [default] A contract signed after the reference
+    date is not the latest one *as of* that date (docs/reference-data.md)."""
+    signed = [(date.fromisoformat(c["signed_on"]), c) for c in contracts]
+    last = max((on for on, _ in signed if on <= reference), default=None)
+    return [c for on, c in signed if on == last]
 
 
 def categories_and_deployment(f: Facts) -> Iterable[Failure]:

@@ -180,7 +180,7 @@ def test_an_enterprise_fills_the_form_in_any_order_and_submits(h):
     assert view["unit_code"] == "130100" and view["county_code"] == "130102"
     assert len(view["documents"]) == 7 and all(len(d["sha256"]) == 64 for d in view["documents"])
     submitted = [e for e in ent.application_history(app_id) if e["type"] == "application.submitted"]
-    assert submitted[0]["data"]["rule_set_version"] == "2018.1"
+    assert submitted[0]["data"]["rule_set_version"] == "2018.2"
     assert submitted[0]["data"]["content"]["cloud"]["provider_id"] == "hbcloud-provider"
 
 
@@ -214,7 +214,7 @@ def test_an_incomplete_application_names_every_failed_rule_and_records_nothing(h
         ent.submit(app_id)
     assert {"industrial_enterprise", "no_bad_record", "cloud_contracts", "cloud_categories", "deployment_mode",
             "provider_in_pool", "complete_form", "evidence_attached", "pledge"} <= failed_rules(e)
-    assert e.value.details["rule_set_version"] == "2018.1"
+    assert e.value.details["rule_set_version"] == "2018.2"
     assert h.store.max_position() == before
     assert ent.get_application(app_id)["status"] == "draft"
 

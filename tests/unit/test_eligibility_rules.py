@@ -7,6 +7,7 @@ import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Callable
 from uuid import UUID
 
@@ -306,15 +307,41 @@ def test_edge_cases_that_are_still_eligible(name, change):
     assert evaluate(build(parts)) == []
 
 
-# ---------------------------------------------------------------- known divergences from the notice §3
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the notice (最后一次上云合同): the latest contract must be in force on the reference date; "
-                          "three_months_on_cloud accepts any contract in force")
+# ---------------------------------------------------------------- the latest contract (最后一次上云合同)
 def test_an_older_contract_in_force_does_not_satisfy_the_reference_date():
     parts = complete_parts()
     set_contract("c2017", term_end="2019-12-31")(parts)  # the older contract still runs
     set_contract("c2018", term_end="2018-10-31")(parts)  # the latest one has expired
     assert reported(evaluate(build(parts))) == [("contract_in_force", {"reference_date": "2018-11-30"})]
+
+
+def add_contract(**values: Any) -> Callable[[dict[str, Any]], None]:
+    """One more contract (with its evidence), the declared investment of its year agreeing."""
+    def change(p: dict[str, Any]) -> None:
+        extra = {**b.CONTRACTS[1], "contract_id": "cx", "number": "HT-X", **values}
+        p["contracts"].append(extra)
+        p["documents"] = document_metas(p["contracts"])
+        year = extra["signed_on"][:4]
+        p["cloud"]["investments"][year] = f"{Decimal(p['cloud']['investments'][year]) + Decimal(extra['total_amount']):.2f}"
+    return change
+
+
+@pytest.mark.parametrize("name, change, eligible", [
+    # a renewal signed after the reference date is not the latest contract as of that date
+    ("renewal_signed_after_the_reference_date",
+     add_contract(signed_on="2018-12-01", term_start="2019-05-01", term_end="2020-04-30"), True),
+    # the latest contract signed before the reference date, not yet running on it
+    ("latest_contract_not_yet_running",
+     add_contract(signed_on="2018-11-20", term_start="2018-12-01", term_end="2019-11-30"), False),
+    # two contracts signed on the same latest day: one of them in force is enough
+    ("two_latest_contracts_one_in_force",
+     add_contract(signed_on="2018-04-25", term_start="2018-05-01", term_end="2018-06-30"), True),
+])
+def test_the_latest_contract_is_the_last_signed_by_the_reference_date(name, change, eligible):
+    parts = complete_parts()
+    change(parts)
+    expected = [] if eligible else [("contract_in_force", {"reference_date": "2018-11-30"})]
+    assert reported(evaluate(build(parts))) == expected
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
