@@ -60,6 +60,38 @@ ensure_rabbitmq() {
   say "RabbitMQ did not start; see /var/log/hbcloud/rabbitmq.log"; exit 1
 }
 
+# The installation's token secret: generated once, kept under the data directory (mode 0600) and
+# reused on restart; the services read it from there (there is no default secret).
+ensure_token_secret() {
+  local file=$1
+  if [ ! -s "$file" ]; then
+    (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > "$file")
+    say "generated a token secret in $file"
+  fi
+  chmod 600 "$file"
+}
+
+# Our own broker user and virtual host, with a generated password, when the broker is ours: RPC
+# requests carry tokens and passwords, which guest (a user every broker has) must not read. The URI
+# is kept under the data directory (mode 0600), where the services and the CLI find it.
+ensure_broker_account() {
+  local file=$1 password
+  command -v rabbitmqctl >/dev/null && rabbitmqctl -n "$RABBIT_NODE" -q list_vhosts >/dev/null 2>&1 || return 0
+  if [ -s "$file" ]; then
+    password=$(sed -E 's|^amqp://hbcloud:([^@]*)@.*|\1|' "$file")
+  else
+    password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  fi
+  rabbitmqctl -n "$RABBIT_NODE" -q add_vhost hbcloud >/dev/null 2>&1 || true
+  rabbitmqctl -n "$RABBIT_NODE" -q add_user hbcloud "$password" >/dev/null 2>&1 \
+    || rabbitmqctl -n "$RABBIT_NODE" -q change_password hbcloud "$password" >/dev/null
+  rabbitmqctl -n "$RABBIT_NODE" -q set_permissions -p hbcloud hbcloud '.*' '.*' '.*' >/dev/null
+  (umask 077; printf 'amqp://hbcloud:%s@127.0.0.1:5672/hbcloud' "$password" > "$file")
+  chmod 600 "$file"
+  export AMQP_URI
+  AMQP_URI=$(cat "$file")
+}
+
 # A private PostgreSQL cluster on loopback for the tests (Debian's package; installed if missing).
 PG_PORT=${HBCLOUD_PG_PORT:-54329}
 PG_DIR=${HBCLOUD_PG_DIR:-/var/tmp/hbcloud-pg-$PG_PORT}

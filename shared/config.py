@@ -8,12 +8,25 @@ from pathlib import Path
 from shared.clock import Clock, clock_from_setting
 
 
+class ConfigurationError(RuntimeError):
+    """The installation is not configured to run safely; the service refuses to start."""
+
+
+def _read_secret(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as e:
+        raise ConfigurationError(f"cannot read {path}: {e}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     amqp_uri: str
     data_dir: Path
     database_url: str | None  # e.g. postgresql+psycopg2://u:p@host/hbcloud_{service}
-    token_secret: str
+    token_secret: str | None  # HBCLOUD_TOKEN_SECRET, or read from HBCLOUD_TOKEN_SECRET_FILE; never a default
     clock_setting: str
     catch_up_seconds: float  # how often followers pull even without a prompt
     relay_seconds: float  # how often the outbox relay looks for unpublished events
@@ -26,6 +39,14 @@ class Settings:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.data_dir / (service + '.sqlite')}"
 
+    def signing_secret(self) -> str:
+        """The installation's token secret. There is no default: a published one would let anyone
+        who reads the repository sign a province token (scripts/start generates one per installation)."""
+        if not self.token_secret:
+            raise ConfigurationError("no token secret: set HBCLOUD_TOKEN_SECRET or HBCLOUD_TOKEN_SECRET_FILE, or keep "
+                                     "one in <data dir>/token_secret (scripts/start generates it)")
+        return self.token_secret
+
     def clock(self) -> Clock:
         return clock_from_setting(self.clock_setting)
 
@@ -35,11 +56,16 @@ class Settings:
 
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("HBCLOUD_DATA_DIR", ".data")).resolve()
+    # What scripts/start generated for this installation, unless the environment says otherwise.
+    kept_uri, kept_secret = data_dir / "amqp_uri", data_dir / "token_secret"
     return Settings(
-        amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"),
-        data_dir=Path(env.get("HBCLOUD_DATA_DIR", ".data")).resolve(),
+        amqp_uri=env.get("AMQP_URI") or (_read_secret(str(kept_uri)) if kept_uri.exists() else None)
+        or "amqp://guest:guest@127.0.0.1:5672//",
+        data_dir=data_dir,
         database_url=env.get("HBCLOUD_DATABASE_URL") or None,
-        token_secret=env.get("HBCLOUD_TOKEN_SECRET", "dev-only-secret-change-me-in-production"),
+        token_secret=env.get("HBCLOUD_TOKEN_SECRET") or _read_secret(env.get("HBCLOUD_TOKEN_SECRET_FILE"))
+        or (_read_secret(str(kept_secret)) if kept_secret.exists() else None),
         clock_setting=env.get("HBCLOUD_CLOCK", "system"),
         catch_up_seconds=float(env.get("HBCLOUD_CATCH_UP_SECONDS", "5")),
         relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),

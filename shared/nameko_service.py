@@ -73,7 +73,7 @@ class UpstreamLog:
     def __init__(self, upstream: str, settings: Settings, timeout: float = 10.0) -> None:
         self.upstream = upstream
         self.config = settings.nameko_config()
-        self.token = TokenIssuer(settings.token_secret, settings.clock()).issue(SYSTEM)
+        self.token = TokenIssuer(settings.signing_secret(), settings.clock()).issue(SYSTEM)
         self.timeout = timeout
         self._proxy: ClusterRpcProxy | None = None
         self._rpc: Any = None
@@ -128,7 +128,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream])
                      for upstream, table in d.follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
-        self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.token_secret, settings.clock()))
+        self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()))
         self.settings = settings
 
     def start(self) -> None:

@@ -27,7 +27,7 @@ NAME = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 def make_store(settings: Settings) -> ApplicationStore:
     clock = settings.clock()
-    return ApplicationStore(settings.store_url("application"), clock, TokenIssuer(settings.token_secret, clock))
+    return ApplicationStore(settings.store_url("application"), clock, TokenIssuer(settings.signing_secret(), clock))
 
 
 DEFINITION = ServiceDefinition(

@@ -68,3 +68,9 @@ def test_missing_and_forged_tokens_and_other_enterprises_learn_nothing(system):
         with system.rpc(token) as c:
             with pytest.raises(NotAuthenticated):
                 c.application.list_applications({})
+
+
+def test_a_service_refuses_to_start_without_a_token_secret(system):
+    with pytest.raises(RuntimeError) as refused:
+        system.start_service("application", HBCLOUD_TOKEN_SECRET="")
+    assert "no token secret" in str(refused.value)
