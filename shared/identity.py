@@ -66,6 +66,14 @@ class TokenIssuer:
         self._clock = clock
         self._ttl = ttl
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def ttl(self) -> timedelta:
+        return self._ttl
+
     def issue(self, principal: Principal) -> str:
         now = self._clock.now()
         claims: dict[str, Any] = {k: v for k, v in asdict(principal).items() if v not in (None, False)}
@@ -98,6 +106,23 @@ class TokenIssuer:
             )
         except (KeyError, ValueError):
             raise NotAuthenticated({"reason": "invalid_token"}) from None
+
+
+class ServiceCredential:
+    """The token a service presents to other services (catch-up pulls). Renewed by the injected
+    clock once half its lifetime has passed, so it never expires under a long-running service."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        self._issuer = issuer
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def token(self) -> str:
+        now = self._issuer.clock.now().timestamp()
+        if self._token is None or now >= self._renew_at:
+            self._token = self._issuer.issue(SYSTEM)
+            self._renew_at = now + self._issuer.ttl.total_seconds() / 2
+        return self._token
 
 
 def _password_hasher() -> PasswordHasher:

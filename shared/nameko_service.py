@@ -24,7 +24,7 @@ from shared.config import Settings, settings_from_env
 from shared.definition import Runtime, ServiceDefinition
 from shared.errors import ALL_ERRORS
 from shared.follower import Follower, dispatch
-from shared.identity import SYSTEM, TokenIssuer
+from shared.identity import ServiceCredential, TokenIssuer
 from shared.pipeline import Pipeline, all_operations
 from shared.relay import OutboxRelay
 
@@ -73,15 +73,20 @@ class UpstreamLog:
     def __init__(self, upstream: str, settings: Settings, timeout: float = 10.0) -> None:
         self.upstream = upstream
         self.config = settings.nameko_config()
-        self.token = TokenIssuer(settings.signing_secret(), settings.clock()).issue(SYSTEM)
+        self.credential = ServiceCredential(TokenIssuer(settings.signing_secret(), settings.clock()))
         self.timeout = timeout
         self._proxy: ClusterRpcProxy | None = None
+        self._proxy_token: str | None = None
         self._rpc: Any = None
 
     def __call__(self, after: int, limit: int) -> dict[str, Any]:
+        token = self.credential.token()
+        if self._rpc is not None and token != self._proxy_token:
+            self.close()  # the proxy's context carries the token: renew both
         if self._rpc is None:
-            self._proxy = ClusterRpcProxy(self.config, context_data={AUTH_HEADER: self.token}, timeout=self.timeout)
+            self._proxy = ClusterRpcProxy(self.config, context_data={AUTH_HEADER: token}, timeout=self.timeout)
             self._rpc = self._proxy.start()
+            self._proxy_token = token
         try:
             page: dict[str, Any] = getattr(self._rpc, self.upstream).get_notifications(after=after, limit=limit)
             return page

@@ -148,3 +148,15 @@ def test_a_poison_event_is_parked_visibly_and_an_operator_retries_it_after_the_f
         assert c.tally.retry(parked[0]["id"]) is True
         assert c.tally.parked() == []
     settles_exactly_once(system, total)
+
+
+def test_a_follower_keeps_pulling_after_its_first_service_token_would_have_expired(system):
+    """The token a service pulls its upstream with lasts 8 hours; it is renewed by the injected
+    clock, so catch-up does not fail from then on until a restart."""
+    system.start_service("application")
+    system.start_service("tally", HBCLOUD_CATCH_UP_SECONDS="1")
+    register(system, 1)
+    settles_exactly_once(system, upstream_page(system)["max_position"])
+    system.clock_file.write_text("2018-12-03T19:30:00+08:00")  # 9½ hours later: every pull needs a live token
+    register(system, 2, start=1)
+    settles_exactly_once(system, upstream_page(system)["max_position"])
