@@ -52,6 +52,13 @@ def hebei_legal_person(f: Facts) -> Iterable[Failure]:
         # GB 32100: 9 = registered with market regulation, 1 = enterprise (2 would be a sole trader)
         yield Failure("hebei_legal_person", "统一社会信用代码显示该主体不是企业",
                       "The credit code does not belong to an enterprise", {"uscc_prefix": a.uscc[:2]})
+    # Registration accepts any county in force since the first campaign; the campaign uses the
+    # divisions in force on its reference date (docs/reference-data.md).
+    reference = f.terms.reference_date
+    if not refdata.divisions().is_county_on(a.county_code, reference):
+        yield Failure("hebei_county", f"所在县（市、区）代码{a.county_code}不是{reference.isoformat()}有效的河北省县级行政区划",
+                      f"The county {a.county_code} is not a Hebei county-level division in force on {reference.isoformat()}",
+                      {"county_code": a.county_code, "reference_date": reference.isoformat()})
 
 
 def industrial_enterprise(f: Facts) -> Iterable[Failure]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,23 +14,53 @@ def _load(name: str) -> dict[str, Any]:
     return json.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
 
 
+def _within(year: int, first: int | None, last: int | None) -> bool:
+    return (first is None or first <= year) and (last is None or year <= last)
+
+
 @dataclass(frozen=True)
 class County:
     code: str
-    name: str
+    name: str  # its latest name
     unit: str  # the city-level unit whose bureau reviews it (the notice, 四; docs/reference-data.md)
+    first_year: int | None = None  # in force from this year (None: before the records begin)
+    last_year: int | None = None  # up to this year, included (None: still in force)
+    names: tuple[tuple[int | None, int | None, str], ...] = ()  # (from, until, name), a rename keeps the code
+
+    def in_force_on(self, day: date) -> bool:
+        """GB/T 2260's history has years: a division is taken as in force on a day when it was in
+        force at the end of that day's year (docs/reference-data.md)."""
+        return _within(day.year, self.first_year, self.last_year)
+
+    def name_on(self, day: date) -> str:
+        return next((name for first, last, name in self.names if _within(day.year, first, last)), self.name)
 
 
 @dataclass(frozen=True)
 class Divisions:
     units: dict[str, str]  # city-level unit code -> name
+    # Every county-level division in force on some day the system serves (from `served_from` on):
+    # what registration accepts. A campaign uses those in force on its reference date (`counties_on`).
     counties: dict[str, County]
     historic_codes: frozenset[str]
+    province_code: str = "130000"
+    city_district_codes: frozenset[str] = frozenset()  # a city's 市辖区 (130101, …): registration regions only
+    served_from: int = 2018
+
+    def counties_on(self, day: date) -> dict[str, County]:
+        """The county-level divisions in force on `day` (a campaign's reference date): 168 on 2018-11-30."""
+        return {code: county for code, county in self.counties.items() if county.in_force_on(day)}
+
+    def is_county_on(self, code: str, day: date) -> bool:
+        county = self.counties.get(code)
+        return county is not None and county.in_force_on(day)
 
     def is_hebei_registration_code(self, code: str) -> bool:
-        """A USCC's registration segment may carry a code in force when the enterprise registered."""
+        """A USCC's registration segment (its registration authority's division) may be the province
+        (130000), a city or a city's 市辖区, a county, or a code in force when the enterprise registered."""
         return code.startswith("13") and (
-            code in self.counties or code in self.historic_codes or code in self.units
+            code == self.province_code or code in self.city_district_codes or code in self.counties
+            or code in self.historic_codes or code in self.units
         )
 
     def unit_of(self, county_code: str) -> str:
@@ -45,8 +76,13 @@ def divisions() -> Divisions:
     raw = _load("divisions.json")
     return Divisions(
         units={u["code"]: u["name"] for u in raw["city_level_units"]},
-        counties={c["code"]: County(c["code"], c["name"], c["unit"]) for c in raw["counties"]},
+        counties={c["code"]: County(c["code"], c["name"], c["unit"], c["from"], c["until"],
+                                    tuple((n["from"], n["until"], n["name"]) for n in c["names"]))
+                  for c in raw["counties"]},
         historic_codes=frozenset(raw["historic_codes"]),
+        province_code=raw["province_code"],
+        city_district_codes=frozenset(raw["city_district_codes"]),
+        served_from=raw["served_from"],
     )
 
 

@@ -227,6 +227,25 @@ def test_a_registration_outside_hebei_fails_the_legal_person_rule(h):
     assert failed_rules(e) == {"hebei_legal_person"}
 
 
+def test_an_enterprise_of_a_2018_county_registers_and_submits_and_its_bureau_is_issued(h):
+    """邢台县 (130521) was abolished in 2020: its enterprises and bureau take part in the 2018 campaign."""
+    ent, app_id = started(h, county="130521", region="130521")
+    fill_complete(ent, app_id)
+    assert ent.submit(app_id)["status"] == "submitted"
+    assert ent.get_application(app_id)["unit_code"] == "130500"
+    bureau = h.provision("xingtai-county", "county", division_code="130526")  # 任县
+    assert bureau.whoami()["role"] == "county"
+
+
+def test_a_county_created_after_the_reference_date_registers_but_is_not_in_the_2018_campaign(h):
+    """任泽区 (130505) dates from 2020: registration (no campaign) takes it, the 2018 rules do not."""
+    ent, app_id = started(h, county="130505", region="130505")
+    fill_complete(ent, app_id)
+    with pytest.raises(Ineligible) as e:
+        ent.submit(app_id)
+    assert failed_rules(e) == {"hebei_county"}
+
+
 def test_a_non_industrial_enterprise_is_not_eligible(h):
     ent, app_id = started(h)
     fill_complete(ent, app_id, enterprise=b.ENTERPRISE_SECTION | {"industry_code": "5211"})

@@ -60,9 +60,10 @@ def complete_parts() -> dict[str, Any]:
 
 def build(parts: dict[str, Any]) -> Facts:
     campaign = Campaign.open(NOW - timedelta(days=10), PROVINCE, b.campaign_2018())
-    enterprise = Enterprise.register(NOW - timedelta(days=5), OWNER, parts["uscc"], "石家庄钢结构有限公司", "130102",
+    county = parts.get("county", "130102")
+    enterprise = Enterprise.register(NOW - timedelta(days=5), OWNER, parts["uscc"], "石家庄钢结构有限公司", county,
                                      UUID(int=3))
-    app = Application.start(NOW - timedelta(days=4), OWNER, campaign, enterprise, "130100")
+    app = Application.start(NOW - timedelta(days=4), OWNER, campaign, enterprise, county[:4] + "00")
     t = NOW - timedelta(days=3)
     app.update_section(t, OWNER, "enterprise", parts["enterprise"])
     app.update_section(t, OWNER, "cloud", parts["cloud"])
@@ -344,14 +345,28 @@ def test_the_latest_contract_is_the_last_signed_by_the_reference_date(name, chan
     assert reported(evaluate(build(parts))) == expected
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the notice (二、1, our reading): province-level (130000) and a city's 市辖区 codes are Hebei "
-                          "registration regions; hebei_legal_person rejects them")
+# ---------------------------------------------------------------- registration regions and counties (GB/T 2260)
 @pytest.mark.parametrize("region", ["130000", "130101"])
 def test_province_level_and_city_district_registration_regions_are_hebei(region):
     parts = complete_parts()
     parts["uscc"] = b.uscc(region, 1)
     assert evaluate(build(parts)) == []
+
+
+@pytest.mark.parametrize("county", ["130521", "130526", "130527", "130502", "130503"])
+def test_a_county_in_force_on_the_reference_date_is_eligible(county):
+    """邢台县 任县 南和县 and 桥东区/桥西区 (today 襄都区/信都区) were 2018's divisions."""
+    parts = complete_parts()
+    parts["county"] = county
+    assert evaluate(build(parts)) == []
+
+
+@pytest.mark.parametrize("county", ["130505", "130506"])
+def test_a_county_created_after_the_reference_date_is_not(county):
+    """任泽区 and 南和区 date from 2020: an enterprise registered there cannot be in the 2018 campaign."""
+    parts = complete_parts()
+    parts["county"] = county
+    assert reported(evaluate(build(parts))) == [("hebei_county", {"county_code": county, "reference_date": "2018-11-30"})]
 
 
 # ---------------------------------------------------------------- which bans count
