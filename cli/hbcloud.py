@@ -6,8 +6,8 @@
   python -m cli.hbcloud fill APPLICATION_ID FILE.json           (every part of the form, see examples/)
   python -m cli.hbcloud submit APPLICATION_ID
   python -m cli.hbcloud show APPLICATION_ID [--version N]
-Province: open-campaign FILE, add-provider, provision, list. Reviewers: worklist, case, confirm,
-county-review, city-review. Operators: health, bootstrap, wait-ready, clock.
+Anyone: campaigns. Province: open-campaign FILE, add-provider, provision, accounts, enterprises, list.
+Reviewers: list, worklist, case, confirm, county-review, city-review. Operators: health, bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
@@ -161,8 +161,29 @@ def cmd_provision(a: argparse.Namespace) -> None:
 
 def cmd_list(a: argparse.Namespace) -> None:
     filters = {k: v for k, v in {"status": a.status, "unit_code": a.unit, "county_code": a.county,
-                                 "category": a.category, "page": a.page}.items() if v}
+                                 "category": a.category, "uscc": a.uscc, "enterprise_name": a.name,
+                                 "review_status": a.review_status, "review_stage": a.review_stage,
+                                 "page": a.page}.items() if v}
+    if a.overdue:
+        filters["review_overdue"] = True
     show(rpc(lambda s: s.list_applications(filters)))
+
+
+def cmd_campaigns(a: argparse.Namespace) -> None:
+    """Every campaign with its key dates and whether it takes applications now."""
+    show(rpc(lambda s: s.list_campaigns(), with_token=False))
+
+
+def cmd_accounts(a: argparse.Namespace) -> None:
+    """The province's account list: by role, by division (a city-level unit includes its counties)."""
+    show(rpc(lambda s: s.list_accounts(a.role, a.division, a.page, a.page_size)))
+
+
+def cmd_enterprises(a: argparse.Namespace) -> None:
+    """Registered enterprises by credit code, part of the name or division (province, auditors)."""
+    query = {k: v for k, v in {"uscc": a.uscc, "name": a.name, "division_code": a.division,
+                               "page": a.page}.items() if v}
+    show(rpc(lambda s: s.find_enterprises(query)))
 
 
 def cmd_pool(a: argparse.Namespace) -> None:
@@ -234,6 +255,17 @@ def cmd_rebuild_read_models(a: argparse.Namespace) -> None:
     store = d.make_store(settings_from_env())
     written = rebuild_read_models(store, d.projections)
     print(f"{a.service}: {written} rows written to {', '.join(p.table.name for p in d.projections)}", file=sys.stderr)
+
+
+def cmd_unlock(a: argparse.Namespace) -> None:
+    """Lift a sign-in lock-out at once (run on the application service's host; docs/operations.md)."""
+    from services.application import projections
+    from services.application.definition import make_store
+
+    store = make_store(settings_from_env())
+    with store.transaction() as session:
+        projections.clear_failed_logins(session, a.username.strip().lower())
+    print(f"sign-in failures of {a.username!r} forgotten", file=sys.stderr)
 
 
 def cmd_bootstrap(a: argparse.Namespace) -> None:
@@ -309,7 +341,13 @@ def parser() -> argparse.ArgumentParser:
     add("add-provider", cmd_add_provider, ("--provider-id", req), ("--name", req), ("--uscc", req), ("--reason", {"default": ""}))
     add("provision", cmd_provision, ("--username", req), ("--role", req), ("--display-name", {}), ("--division", {}),
         ("--provider-id", {}))
-    add("list", cmd_list, ("--status", {}), ("--unit", {}), ("--county", {}), ("--category", {}), ("--page", {"type": int}))
+    add("list", cmd_list, ("--status", {}), ("--unit", {}), ("--county", {}), ("--category", {}), ("--uscc", {}),
+        ("--name", {}), ("--review-status", {}), ("--review-stage", {}), ("--overdue", {"action": "store_true"}),
+        ("--page", {"type": int}))
+    add("campaigns", cmd_campaigns)
+    add("accounts", cmd_accounts, ("--role", {}), ("--division", {}), ("--page", {"type": int, "default": 1}),
+        ("--page-size", {"type": int, "default": 100}))
+    add("enterprises", cmd_enterprises, ("--uscc", {}), ("--name", {}), ("--division", {}), ("--page", {"type": int}))
     add("pool", cmd_pool, ("--as-of", {}))
     add("worklist", cmd_worklist, ("--view", {"default": "pending", "choices": ["pending", "overdue", "done"]}),
         ("--page", {"type": int, "default": 1}))
@@ -323,6 +361,7 @@ def parser() -> argparse.ArgumentParser:
         ("--opinion", {"required": True}), ("--reason", {"action": "append"}))
     add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)
+    add("unlock", cmd_unlock, ("username", {}))
     add("rebuild-read-models", cmd_rebuild_read_models, ("service", {"choices": list(SERVICES)}))
     add("wait-ready", cmd_wait_ready, ("--timeout", {"type": float, "default": 60}))
     add("clock", cmd_clock, ("instant", {}))

@@ -126,6 +126,7 @@ class Operation:
     # few operations they may call until then say so here.
     before_password_change: bool = False
     summary: str = ""
+    rate_limit: int | None = None  # calls per minute per process, for operations anyone may call (shared/throttle.py)
 
     @property
     def public(self) -> bool:
@@ -133,8 +134,9 @@ class Operation:
 
 
 def operation(name: str, handler: Handler, access: Access, params: Params | None = None, *,
-              idempotent: bool = False, before_password_change: bool = False, summary: str = "") -> Operation:
-    return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary)
+              idempotent: bool = False, before_password_change: bool = False, summary: str = "",
+              rate_limit: int | None = None) -> Operation:
+    return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary, rate_limit)
 
 
 EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None

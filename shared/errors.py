@@ -121,6 +121,14 @@ class Ineligible(ServiceError):
     message_en = "The application does not meet the conditions"
 
 
+class RateLimited(ServiceError):
+    """details: {"retry_after": ISO 8601 instant}"""
+
+    code = "rate_limited"
+    message_zh = "请求过于频繁，请稍后再试"
+    message_en = "Too many requests; try again later"
+
+
 class IntegrityFailure(ServiceError):
     """A stored record its own service cannot read: details name the source and the position."""
 
@@ -145,6 +153,7 @@ ALL_ERRORS: tuple[type[ServiceError], ...] = (
     InvalidState,
     DeadlinePassed,
     Ineligible,
+    RateLimited,
     IntegrityFailure,
     InternalError,
 )

@@ -13,6 +13,7 @@ import os
 from typing import Any, Callable
 
 import eventlet
+from eventlet import tpool
 from nameko import exceptions as nameko_exceptions
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
@@ -20,6 +21,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import shared.messages  # noqa: F401  (bilingual field messages for every input schema)
+from shared import identity
 from shared.config import Settings, settings_from_env
 from shared.definition import Runtime, ServiceDefinition
 from shared.errors import ALL_ERRORS
@@ -31,6 +33,11 @@ from shared.relay import OutboxRelay
 log = logging.getLogger(__name__)
 
 AUTH_HEADER = "auth_token"
+
+# Password hashing runs in eventlet's thread pool, off the event loop that serves every other call.
+# At most HBCLOUD_PASSWORD_HASH_CONCURRENCY at once (default 1: one argon2 hash already runs 4 lanes on
+# every core); more would starve the event loop and hold the workers every other caller needs.
+identity.offload = identity.bounded(tpool.execute, int(os.environ.get("HBCLOUD_PASSWORD_HASH_CONCURRENCY", "1")))
 
 # Errors cross RPC as the same classes: nameko rebuilds registered exceptions on the caller's side.
 for _cls in ALL_ERRORS:

@@ -17,6 +17,7 @@ import hashlib
 import inspect
 import json
 import logging
+from datetime import timedelta
 from typing import Any, Generic, Mapping, Sequence
 
 from eventsourcing.persistence import IntegrityError
@@ -25,9 +26,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
-from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, ServiceError
+from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, RateLimited, ServiceError
 from shared.event_log_operations import EVENT_LOG_OPERATIONS
-from shared.identity import Principal, TokenIssuer
+from shared.identity import PasswordWorkBusy, Principal, TokenIssuer
+from shared.throttle import RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Pipeline(Generic[S]):
         self.runtime = runtime
         self.identity = identity
         self.operations = {op.name: op for op in all_operations(definition)}
+        self.limits = {op.name: RateLimit(op.rate_limit) for op in self.operations.values() if op.rate_limit}
 
     @property
     def store(self) -> S:
@@ -62,6 +65,8 @@ class Pipeline(Generic[S]):
             caller = None if op.public else self._authenticate(op, token)
             if caller is not None:
                 self._authorize(op, caller)
+            if op.name in self.limits:
+                self.limits[op.name].take(self.store.clock.now())
             arguments, key = self._validate(op, args, dict(kwargs or {}))
             request = _digest(op.name, arguments)
             if key is not None:
@@ -74,6 +79,8 @@ class Pipeline(Generic[S]):
             return result
         except ServiceError:
             raise
+        except PasswordWorkBusy:
+            raise RateLimited({"retry_after": (self.store.clock.now() + timedelta(seconds=1)).isoformat()}) from None
         except ValidationError as e:  # a handler's own late validation
             raise InvalidInput.fields(_messages(e)) from None
         except Exception:

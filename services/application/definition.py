@@ -3,6 +3,8 @@ It follows the review service (returns for correction) and the audit service (ba
 removals). The kit builds the running service from this (docs/architecture.md)."""
 from __future__ import annotations
 
+import os
+
 from marshmallow import fields, validate
 
 from shared.config import Settings
@@ -12,9 +14,9 @@ from shared.identity import SEES_ALL_APPLICATIONS, Role, TokenIssuer
 
 from services.application import projections as rm
 from services.application import schemas as s
-from services.application.domain import Account, Application, Ban
+from services.application.domain import Account, Application, Ban, Campaign, Enterprise
 from services.application.events import contract
-from services.application.handlers import applications, bans, campaigns, identity, pool
+from services.application.handlers import applications, bans, campaigns, directory, identity, pool
 from services.application.store import ApplicationStore
 
 PROVINCE = frozenset({Role.PROVINCE})
@@ -36,10 +38,12 @@ DEFINITION = ServiceDefinition(
     contract=contract,
     operations=[
         # public
-        operation("register_enterprise", identity.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()}),
+        operation("register_enterprise", directory.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()},
+                  rate_limit=int(os.environ.get("HBCLOUD_REGISTRATIONS_PER_MINUTE", "600"))),
         operation("login", identity.login, ANYONE, {"data": s.LoginSchema()}),
         operation("reference_data", campaigns.reference_data, ANYONE, {"name": NAME}),
         operation("get_campaign", campaigns.get_campaign, ANYONE, {"code": NAME}),
+        operation("list_campaigns", campaigns.list_campaigns, ANYONE),
         operation("supply_pool", pool.supply_pool, ANYONE, {"query": s.PoolQuerySchema()}),
         # any signed-in account, even one that must still replace its initial password
         operation("whoami", identity.whoami, EVERY_ROLE, before_password_change=True),
@@ -50,14 +54,18 @@ DEFINITION = ServiceDefinition(
                   idempotent=True),
         operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
         operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
-        operation("list_accounts", identity.list_accounts, PROVINCE,
-                  {"role": fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))}),
+        operation("list_accounts", directory.list_accounts, PROVINCE,
+                  {"role": s.ROLE, "division_code": s.division_field(), "page": s.page_field(),
+                   "page_size": s.page_size_field(100)}),
         operation("open_campaign", campaigns.open_campaign, PROVINCE, {"settings": s.CampaignSettingsSchema()}),
         operation("add_provider", pool.add_provider, PROVINCE, {"data": s.ProviderSchema()}),
         operation("remove_provider", pool.remove_provider, PROVINCE, {"data": s.RemoveProviderSchema()}),
         operation("record_ban", bans.record_ban, PROVINCE, {"data": s.BanSchema()}),
         operation("lift_ban", bans.lift_ban, PROVINCE, {"data": s.LiftBanSchema()}),
         operation("bans_of", bans.bans_of, PROVINCE | {Role.AUDITOR}, {"uscc": NAME}),
+        # Not the county and city bureaus: who registered, before submitting, is not theirs (docs/rpc.md).
+        operation("find_enterprises", directory.find_enterprises, PROVINCE | {Role.AUDITOR},
+                  {"query": s.FindEnterprisesSchema()}),
         operation("list_applications", applications.list_applications, REVIEWERS, {"filters": s.ListApplicationsSchema()}),
         # enterprises
         operation("start_application", applications.start_application, ENTERPRISE, {"campaign_code": NAME},
@@ -91,11 +99,16 @@ DEFINITION = ServiceDefinition(
                   {"application_id": APP_ID, "document_id": identifier()}),
     ],
     follows={
-        "review": {"review.returned_for_correction": applications.on_returned_for_correction},
+        # Every review event that moves a case records where the application's review stands
+        # (application_rm_review_outcomes); a return for correction also reopens the application.
+        "review": {**{kind: applications.on_review_event for kind in applications.REVIEW_STEPS},
+                   "review.returned_for_correction": applications.on_returned_for_correction},
         "audit": {"audit.enterprise_banned": bans.on_enterprise_banned,
                   "audit.provider_disqualified": pool.on_provider_disqualified},
     },
     projections=[Projection(Account, rm.accounts, rm.project_account),
                  Projection(Application, rm.applications, rm.project_application),
-                 Projection(Ban, rm.bans, rm.project_ban)],
+                 Projection(Ban, rm.bans, rm.project_ban),
+                 Projection(Campaign, rm.campaigns, rm.project_campaign),
+                 Projection(Enterprise, rm.enterprises, rm.project_enterprise)],
 )

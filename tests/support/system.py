@@ -71,7 +71,9 @@ class System:
         self.clock_file.write_text("2018-12-03T10:00:00+08:00")
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "HBCLOUD_DATA_DIR": str(tmp / "data"),
                     "HBCLOUD_TOKEN_SECRET": "integration-test-secret-32-bytes-long", "HBCLOUD_CLOCK": f"file:{self.clock_file}",
-                    "HBCLOUD_CATCH_UP_SECONDS": "1", "HBCLOUD_DEADLINE_SCAN_SECONDS": "1", "PYTHONPATH": str(ROOT)}
+                    "HBCLOUD_CATCH_UP_SECONDS": "1", "HBCLOUD_REGISTRATIONS_PER_MINUTE": "100000",
+                    "HBCLOUD_PASSWORD_HASH_CONCURRENCY": "50",  # test-strength hashing: no need to queue
+                    "HBCLOUD_DEADLINE_SCAN_SECONDS": "1", "PYTHONPATH": str(ROOT)}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.delete_queues()
 

@@ -67,7 +67,8 @@ def login(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     account = store.find(Account, account_id_for(username))
     # The same answer for an unknown user and a wrong password: nothing to learn from it. Failures
     # are counted for unknown names too, so the lock-out tells nothing either.
-    if account is None or not password_matches(account.password_hash, data["password"]) or not account.active:
+    matches = password_matches(account.password_hash if account else None, data["password"])  # equal work either way
+    if account is None or not matches or not account.active:
         with store.transaction() as session:
             rm.count_failed_login(session, username, now)
         raise NotAuthenticated({"reason": "bad_credentials"}, zh="用户名或密码错误", en="Wrong user name or password")
