@@ -127,6 +127,9 @@ class Operation:
     before_password_change: bool = False
     summary: str = ""
     rate_limit: int | None = None  # calls per minute per process, for operations anyone may call (shared/throttle.py)
+    # Fields of the answer given once and never stored (an initial password): a retry with the same
+    # idempotency key answers them as null, listed under `withheld`.
+    secret_answer: tuple[str, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -135,8 +138,9 @@ class Operation:
 
 def operation(name: str, handler: Handler, access: Access, params: Params | None = None, *,
               idempotent: bool = False, before_password_change: bool = False, summary: str = "",
-              rate_limit: int | None = None) -> Operation:
-    return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary, rate_limit)
+              rate_limit: int | None = None, secret_answer: tuple[str, ...] = ()) -> Operation:
+    return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary, rate_limit,
+                     secret_answer)
 
 
 EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None

@@ -164,9 +164,12 @@ class Pipeline(Generic[S]):
         def write(session: Session, position: int | None) -> None:
             answer["position"] = position
             if key is not None and caller is not None:
+                kept = {**answer, **{f: None for f in op.secret_answer if f in answer}}
+                if op.secret_answer:
+                    kept["withheld"] = [f for f in op.secret_answer if f in answer]
                 session.execute(insert(self.store.books.idempotency).values(
                     key=_stored_key(caller, key), account_id=caller.account_id, command=op.name,
-                    request_sha256=request, result=json.dumps(answer, ensure_ascii=False),
+                    request_sha256=request, result=json.dumps(kept, ensure_ascii=False),
                     recorded_at=self.store.clock.now().isoformat()))
 
         try:

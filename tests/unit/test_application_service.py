@@ -88,7 +88,7 @@ def test_only_the_province_provisions_accounts_and_changes_the_pool(h):
             session.provision_account({"username": "sneaky", "role": "province", "display_name": "x"})
         with pytest.raises((Forbidden, NotAuthenticated)):
             session.add_provider({"provider_id": "rogue", "name": "Rogue Cloud", "uscc": b.uscc("130100", 5)})
-    assert [a["username"] for a in h.province.list_accounts("province")] == ["province-admin"]
+    assert [a["username"] for a in h.province.list_accounts("province")["items"]] == ["province-admin"]
 
 
 def test_provisioning_checks_jurisdiction_fields(h):
@@ -115,8 +115,21 @@ def test_a_provisioning_retry_with_the_same_key_acts_once(h):
     data = {"username": "finance-1", "role": "finance", "display_name": "财政"}
     first = h.province.provision_account(data, idempotency_key="k-1")
     again = h.province.provision_account(data, idempotency_key="k-1")
-    assert first == again
-    assert len(h.province.list_accounts("finance")) == 1
+    assert again["account_id"] == first["account_id"] and again["position"] == first["position"]
+    assert h.province.list_accounts("finance")["total"] == 1
+    # The initial password is answered once and kept nowhere in clear: a retry does not hand it out.
+    assert first["initial_password"] and again["initial_password"] is None and again["withheld"] == ["initial_password"]
+    from sqlalchemy import text
+    with h.store.reading() as session:
+        kept = " ".join(r[0] for r in session.execute(text("SELECT result FROM application_idempotency_keys")))
+    assert first["initial_password"] not in kept
+    with pytest.raises(Conflict):  # the same key with another input is not a retry
+        h.province.provision_account(data | {"display_name": "财政厅"}, idempotency_key="k-1")
+    ent, app_id = started(h)
+    ent.update_section(app_id, "enterprise", {"employees": 120}, idempotency_key="k-2")
+    with pytest.raises(Conflict) as reused:  # nor with another command: the client must not believe it submitted
+        ent.submit(app_id, idempotency_key="k-2")
+    assert reused.value.details["used_for"] == "update_section"
 
 
 def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
@@ -138,7 +151,7 @@ def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
     with pytest.raises(NotAuthenticated) as e:
         ent.whoami()
     assert e.value.details["reason"] == "expired_token"
-    assert [a["username"] for a in h.province.list_accounts("province")] == ["province-admin"]  # others unaffected
+    assert [a["username"] for a in h.province.list_accounts("province")["items"]] == ["province-admin"]  # others unaffected
 
 
 # ------------------------------------------------------------------ campaign and pool
