@@ -51,7 +51,7 @@ DEFINITION = ServiceDefinition(
                   before_password_change=True),
         # the province
         operation("provision_account", identity.provision_account, PROVINCE, {"data": s.ProvisionAccountSchema()},
-                  idempotent=True),
+                  idempotent=True, secret_answer=("initial_password",)),
         operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
         operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
         operation("list_accounts", directory.list_accounts, PROVINCE,
