@@ -2,15 +2,16 @@
 change them (so a query right after a command already sees it), plus the evidence content store."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, insert, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from shared.readmodels import upsert
 
-from services.application.domain import Account, Application, Ban
+from services.application.domain import Account, Application, Ban, Campaign, Enterprise
 
 metadata = MetaData()
 
@@ -53,6 +54,42 @@ bans = Table(
     Column("ends_on", String(10), nullable=False),
     Column("source", String(16), nullable=False),
     Column("lifted", Integer, nullable=False),
+)
+
+# Where each application's review case stands, as the review service's events say (handlers/
+# applications.py, "following the review service"). Kept apart from application_rm_applications on
+# purpose: those rows are a projection of the application's own log, which rebuild_read_models empties
+# and writes again; these come from the review service's log, so they are not a declared projection,
+# a rebuild leaves them alone, and queries join them by application id.
+review_outcomes = Table(
+    "application_rm_review_outcomes", metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("review_round", Integer),
+    Column("review_stage", String(16)),  # provider, county, city
+    Column("review_status", String(16), nullable=False, index=True),  # open, returned, recommended, ...
+    Column("review_overdue", Integer, nullable=False),  # open, and the current stage passed its target date
+    Column("review_updated_at", String(40), nullable=False),
+    Column("review_position", Integer, nullable=False),  # the review log position last applied
+)
+
+campaigns = Table(
+    "application_rm_campaigns", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("opens_on", String(10), nullable=False),
+    Column("settings", Text, nullable=False),  # JSON, keys sorted
+    Column("opened_at", String(40), nullable=False),
+)
+
+enterprises = Table(
+    "application_rm_enterprises", metadata,
+    Column("enterprise_id", String(36), primary_key=True),
+    Column("uscc", String(18), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, index=True),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("account_id", String(36), nullable=False),
+    Column("registered_at", String(40), nullable=False),
 )
 
 login_failures = Table(
@@ -104,6 +141,63 @@ def project_ban(session: Session, ban: Ban) -> None:
     })
 
 
+def project_campaign(session: Session, campaign: Campaign) -> None:
+    upsert(session, campaigns, "campaign_id", {
+        "campaign_id": str(campaign.id), "code": campaign.code, "name": campaign.settings["name"],
+        "opens_on": campaign.settings["opens_on"], "settings": json.dumps(campaign.settings, sort_keys=True),
+        "opened_at": campaign.created_on.isoformat(),
+    })
+
+
+def project_enterprise(session: Session, enterprise: Enterprise) -> None:
+    upsert(session, enterprises, "enterprise_id", {
+        "enterprise_id": str(enterprise.id), "uscc": enterprise.uscc, "name": enterprise.name,
+        "county_code": enterprise.county_code, "account_id": enterprise.account_id,
+        "registered_at": enterprise.created_on.isoformat(),
+    })
+
+
+def all_campaigns(session: Session) -> list[dict[str, Any]]:
+    """Every campaign, the latest first, with its settings."""
+    rows = session.execute(select(campaigns).order_by(campaigns.c.opens_on.desc(), campaigns.c.code)).mappings().all()
+    return [dict(r) | {"settings": json.loads(r["settings"])} for r in rows]
+
+
+# ------------------------------------------------------------------ review outcomes
+REVIEW_STAGES = ("provider", "county", "city")  # the review service's case stages (docs/rpc.md)
+REVIEW_STATUSES = ("open", "returned", "recommended", "declined", "rejected", "withdrawn", "lapsed")
+REVIEW_COLUMNS = ("review_round", "review_stage", "review_status", "review_overdue", "review_updated_at")
+
+
+def review_outcome(session: Session, application_id: str) -> dict[str, Any]:
+    """The review fields of one application (all None, not overdue, before its case opened)."""
+    row = session.execute(select(review_outcomes).where(review_outcomes.c.application_id == application_id)).mappings().first()
+    return _review_fields(row or {})
+
+
+def _review_fields(row: Any) -> dict[str, Any]:
+    fields = {column: row.get(column) for column in REVIEW_COLUMNS}
+    return fields | {"review_overdue": bool(fields["review_overdue"])}
+
+
+def record_review_outcome(session: Session, application_id: str, position: int,
+                          advance: Any) -> None:
+    """Apply one review event to an application's review outcome: `advance(current)` answers the new
+    fields from the current ones (an empty dict before the case opened). An event at or below the
+    position last applied changes nothing, so replaying the review log is harmless; an application
+    this service does not hold gets no row."""
+    known = session.execute(select(applications.c.application_id)
+                            .where(applications.c.application_id == application_id)).first()
+    if known is None:
+        return
+    row = session.execute(select(review_outcomes).where(review_outcomes.c.application_id == application_id)).mappings().first()
+    current = dict(row) if row else {}
+    if current and current["review_position"] >= position:
+        return
+    upsert(session, review_outcomes, "application_id",
+           {"application_id": application_id, "review_position": position, **advance(current)})
+
+
 def failed_logins(session: Session, username: str) -> dict[str, Any] | None:
     row = session.execute(select(login_failures).where(login_failures.c.username == username)).mappings().first()
     return dict(row) if row else None
@@ -146,18 +240,59 @@ def bans_of(session: Session, uscc: str) -> list[dict[str, Any]]:
 
 
 def page_of_applications(session: Session, filters: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
-    query = select(applications)
-    for column in ("campaign_code", "status", "unit_code", "county_code", "account_id", "provider_id"):
+    """Applications with their review outcome (joined: see review_outcomes), filtered and paged."""
+    query = select(applications, *(review_outcomes.c[c] for c in REVIEW_COLUMNS)).select_from(
+        applications.outerjoin(review_outcomes, review_outcomes.c.application_id == applications.c.application_id))
+    for column in ("campaign_code", "status", "unit_code", "county_code", "account_id", "enterprise_id",
+                   "provider_id", "uscc"):
         if filters.get(column) is not None:
             query = query.where(applications.c[column] == filters[column])
+    for column in ("review_status", "review_stage"):
+        if filters.get(column) is not None:
+            query = query.where(review_outcomes.c[column] == filters[column])
+    if filters.get("review_overdue") is not None:
+        query = query.where(func.coalesce(review_outcomes.c.review_overdue, 0) == int(filters["review_overdue"]))
     if filters.get("category"):
         query = query.where(applications.c.categories.like(f"% {filters['category']} %"))
+    if filters.get("enterprise_name"):
+        query = query.where(applications.c.enterprise_name.contains(filters["enterprise_name"], autoescape=True))
     if filters.get("exclude_drafts"):
         query = query.where(applications.c.status != "draft")
+    rows = _page(session, query.order_by(applications.c.unit_code, applications.c.county_code,
+                                         applications.c.application_id), page, page_size)
+    items = [dict(r) | _review_fields(r) | {"categories": r["categories"].split()} for r in rows["items"]]
+    return rows | {"items": items}
+
+
+def page_of_accounts(session: Session, role: str | None, division_codes: list[str] | None, page: int,
+                     page_size: int) -> dict[str, Any]:
+    query = select(accounts)
+    if role is not None:
+        query = query.where(accounts.c.role == role)
+    if division_codes is not None:
+        query = query.where(accounts.c.division_code.in_(division_codes))
+    rows = _page(session, query.order_by(accounts.c.role, accounts.c.username), page, page_size)
+    return rows | {"items": [dict(r) | {"active": bool(r["active"])} for r in rows["items"]]}
+
+
+def page_of_enterprises(session: Session, uscc: str | None, name: str | None, county_codes: list[str] | None,
+                        page: int, page_size: int) -> dict[str, Any]:
+    """The enterprise directory with each one's account (user name, active), filtered and paged."""
+    query = select(enterprises, accounts.c.username, accounts.c.active).select_from(
+        enterprises.outerjoin(accounts, accounts.c.account_id == enterprises.c.account_id))
+    if uscc is not None:
+        query = query.where(enterprises.c.uscc == uscc)
+    if name is not None:
+        query = query.where(or_(enterprises.c.name.contains(name, autoescape=True),
+                                func.lower(enterprises.c.name).contains(name.lower(), autoescape=True)))
+    if county_codes is not None:
+        query = query.where(enterprises.c.county_code.in_(county_codes))
+    rows = _page(session, query.order_by(enterprises.c.name, enterprises.c.uscc), page, page_size)
+    return rows | {"items": [dict(r) | {"active": bool(r["active"])} for r in rows["items"]]}
+
+
+def _page(session: Session, query: Select[Any], page: int, page_size: int) -> dict[str, Any]:
+    """One page of an ordered query: `{items (row mappings), total, page, page_size}`."""
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(applications.c.unit_code, applications.c.county_code, applications.c.application_id)
-        .limit(page_size).offset((page - 1) * page_size)
-    ).mappings().all()
-    items = [dict(r) | {"categories": r["categories"].split()} for r in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    rows = session.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings().all()
+    return {"items": rows, "total": total, "page": page, "page_size": page_size}

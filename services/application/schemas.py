@@ -4,15 +4,17 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared import refdata
-from shared.fields import CreditCode, IsoDate, Money
+from shared.fields import CreditCode, IsoDate, Money, WholeNumber
 from shared.identity import Role
 
 from services.application.domain import Status
+from services.application.projections import REVIEW_STAGES, REVIEW_STATUSES
 
 ISSUED_ROLES = [r for r in Role if r not in (Role.ENTERPRISE, Role.SERVICE)]  # enterprises register; services are the system
 
@@ -99,8 +101,8 @@ class EvidenceLimitsSchema(Schema):
 
 class CampaignSettingsSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$"))
-    name = fields.String(required=True)
-    document = fields.String(load_default="")
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    document = fields.String(load_default="", validate=validate.Length(max=200))
     opens_on = IsoDate(required=True)
     submission_deadline = IsoDate(required=True)
     provider_deadline = IsoDate(required=True)
@@ -328,13 +330,58 @@ def section_values(section: str, values: Any) -> dict[str, Any]:
     return loaded
 
 
+# ------------------------------------------------------------------ lists and lookups
+MAX_PAGE = 100_000
+DIVISION = validate.Regexp(r"^\d{6}$", error="a six-digit division code (GB/T 2260) / 须为六位行政区划代码")
+
+
+def page_field() -> WholeNumber:
+    return WholeNumber(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+def page_size_field(default: int = 50) -> WholeNumber:
+    return WholeNumber(load_default=default, validate=validate.Range(min=1, max=200))
+
+
+def division_field() -> fields.String:
+    return fields.String(load_default=None, validate=DIVISION)
+
+
+def plain_text(value: str) -> None:
+    """Search text: no control characters (PostgreSQL refuses NUL) and no lone surrogates."""
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValidationError("control characters are not allowed / 不能含控制字符")
+
+
+def search_text(max_length: int) -> fields.String:
+    return fields.String(load_default=None, validate=[validate.Length(min=1, max=max_length), plain_text])
+
+
 class ListApplicationsSchema(Schema):
-    campaign_code = fields.String(load_default=None)
+    campaign_code = fields.String(load_default=None, validate=validate.Length(max=32))
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
-    unit_code = fields.String(load_default=None)
-    county_code = fields.String(load_default=None)
-    category = fields.String(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    unit_code = division_field()
+    county_code = division_field()
+    category = fields.String(load_default=None, validate=validate.Length(max=64))
+    uscc = CreditCode(load_default=None)
+    enterprise_name = search_text(100)
+    review_status = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STATUSES))
+    review_stage = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STAGES))
+    review_overdue = fields.Boolean(load_default=None)
+    page = page_field()
+    page_size = page_size_field()
+
+
+class FindEnterprisesSchema(Schema):
+    """The enterprise directory: any of the criteria, all of them together; none lists every one."""
+
+    uscc = CreditCode(load_default=None)
+    name = search_text(100)
+    division_code = division_field()
+    page = page_field()
+    page_size = page_size_field()
+
+
+ROLE = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
 
 

@@ -3,7 +3,9 @@ database) and the few lookups more than one handler module needs."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+from eventsourcing.utils import get_topic
 
 from shared.clock import Clock
 from shared.identity import TokenIssuer
@@ -24,6 +26,21 @@ class ApplicationStore(ServiceStore):
 
     def campaign(self, code: str) -> Campaign:
         return self.get(Campaign, campaign_id_for(code))
+
+    def latest_campaign(self, at: datetime) -> Campaign | None:
+        """The campaign opened last at or before `at`: the one whose settings are in force then (a
+        ban takes its `ban_years`, docs/reference-data.md). Campaigns are few; the log is read for
+        their openings only."""
+        topic, start, latest = get_topic(Campaign.Opened), 1, None
+        while True:
+            page = self.notification_log.select(start=start, limit=100, topics=[topic])
+            for notification in page:
+                opened = cast(Campaign.Opened, self.mapper.to_domain_event(notification))
+                if opened.timestamp <= at:
+                    latest = opened.originator_id
+            if len(page) < 100:
+                return None if latest is None else self.get(Campaign, latest)
+            start = page[-1].id + 1
 
     def pool(self) -> SupplyPool | None:
         return self.find(SupplyPool, POOL_ID)

@@ -172,7 +172,10 @@ def describe(app: Application) -> dict[str, Any]:
 
 
 def get_application(ctx: Ctx, application_id: str, version: int | None) -> dict[str, Any]:
-    return describe(visible_application(ctx, application_id, version))
+    """The application (as at `version`) and where its review stands now."""
+    answer = describe(visible_application(ctx, application_id, version))
+    with ctx.store.reading() as session:
+        return answer | rm.review_outcome(session, answer["application_id"])
 
 
 def application_history(ctx: Ctx, application_id: str) -> list[dict[str, Any]]:
@@ -187,10 +190,15 @@ def my_applications(ctx: Ctx) -> list[dict[str, Any]]:
         return items
 
 
+LIST_FILTERS = ("campaign_code", "status", "unit_code", "county_code", "category", "uscc", "enterprise_name",
+                "review_status", "review_stage", "review_overdue")
+
+
 def list_applications(ctx: Ctx, filters: dict[str, Any]) -> dict[str, Any]:
     """Province and auditors see all; a city its unit, a county its county, a provider the
-    applications naming it (never drafts)."""
-    query = {k: filters.get(k) for k in ("campaign_code", "status", "unit_code", "county_code", "category")}
+    applications naming it (never drafts). The jurisdiction's filter is applied after the caller's,
+    so a filter can only narrow what the caller may see."""
+    query = {k: filters.get(k) for k in LIST_FILTERS}
     allowed = scope(ctx.me)
     if not allowed.everything:
         query[allowed.column] = allowed.value
@@ -211,8 +219,74 @@ def get_document(ctx: Ctx, application_id: str, document_id: str) -> dict[str, A
 
 
 # ------------------------------------------------------------------ following the review service
+# Where an application's review stands, from the review service's public events alone (docs/events.md):
+# each type -> (the case's stage after it, its status after it). STAGE_OF_EVENT takes the event's own
+# `stage`; None keeps what was there.
+STAGE_OF_EVENT = "stage of the event"
+REVIEW_STEPS: dict[str, tuple[str | None, str | None]] = {
+    "review.case_opened": ("provider", "open"),
+    "review.case_restarted": ("provider", "open"),  # a resubmission: the next round starts again
+    "review.provider_confirmed": ("county", "open"),
+    "review.county_passed": ("city", "open"),
+    "review.recommended": ("city", "recommended"),
+    "review.declined": ("city", "declined"),
+    "review.returned_for_correction": (STAGE_OF_EVENT, "returned"),  # also the provider's dispute
+    "review.rejected": (STAGE_OF_EVENT, "rejected"),
+    "review.case_withdrawn": (None, "withdrawn"),
+    "review.case_lapsed": (STAGE_OF_EVENT, "lapsed"),
+    "review.stage_overdue": (None, None),  # a flag on the current stage
+}
+
+
+def review_step(envelope: Envelope, current: dict[str, Any]) -> dict[str, Any]:
+    """The review fields after one review event, from the fields before it (empty before the case
+    opened). `review_overdue`: the case is open and its current stage (of this round) passed its date."""
+    data = envelope["data"]
+    stage_after, status_after = REVIEW_STEPS[envelope["type"]]
+    event_stage = data.get("stage") if data.get("stage") in rm.REVIEW_STAGES else None
+    stage = current.get("review_stage")
+    if stage_after == STAGE_OF_EVENT:
+        stage = event_stage or stage
+    elif stage_after is not None:
+        stage = stage_after
+    status = status_after or current.get("review_status") or "open"
+    given_round = data.get("round")
+    round_ = given_round if isinstance(given_round, int) and not isinstance(given_round, bool) else current.get("review_round")
+    if envelope["type"] == "review.stage_overdue":
+        overdue = status == "open" and event_stage == stage
+    else:
+        overdue = (bool(current.get("review_overdue")) and status == "open" and stage == current.get("review_stage")
+                   and round_ == current.get("review_round"))
+    return {"review_round": round_, "review_stage": stage, "review_status": status, "review_overdue": int(overdue),
+            "review_updated_at": envelope["occurred_at"]}
+
+
+def on_review_event(store: ApplicationStore, envelope: Envelope) -> Change | None:
+    """Any review event that moves a case: record where the application's review stands now."""
+    application_id = envelope.get("application_id")
+    if not application_id or envelope["type"] not in REVIEW_STEPS:
+        return None
+    return Change(project=lambda s: rm.record_review_outcome(
+        s, str(application_id), envelope["position"], lambda current: review_step(envelope, current)))
+
+
 def on_returned_for_correction(store: ApplicationStore, envelope: Envelope) -> Change | None:
-    """review.returned_for_correction reopens the application for editing."""
+    """review.returned_for_correction reopens the application for editing, and is a review outcome."""
+    outcome = on_review_event(store, envelope)
+    reopened = reopen_for_correction(store, envelope)
+    if reopened is None or outcome is None:
+        return reopened or outcome
+    first, then = reopened.project, outcome.project
+
+    def both(session: Session) -> None:
+        for project in (first, then):
+            if project is not None:
+                project(session)
+
+    return Change(reopened.aggregates, both)
+
+
+def reopen_for_correction(store: ApplicationStore, envelope: Envelope) -> Change | None:
     if not envelope.get("application_id"):
         return None
     app = store.find(Application, UUID(envelope["application_id"]))
