@@ -1,6 +1,6 @@
 """The application service, declared: accounts, campaigns, the supply pool, bans and applications.
-It follows the review service (returns for correction) and the audit service (bans, pool
-removals). The kit builds the running service from this (docs/architecture.md)."""
+It follows the review service (returns for correction, and where each review stands) and the audit
+service (bans, pool removals). The kit builds the running service from this (docs/architecture.md)."""
 from __future__ import annotations
 
 import os

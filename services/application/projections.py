@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, func, insert, or_, select
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from shared.readmodels import upsert
@@ -69,7 +69,7 @@ review_outcomes = Table(
     Column("review_status", String(16), nullable=False, index=True),  # open, returned, recommended, ...
     Column("review_overdue", Integer, nullable=False),  # open, and the current stage passed its target date
     Column("review_updated_at", String(40), nullable=False),
-    Column("review_position", Integer, nullable=False),  # the review log position last applied
+    Column("review_position", BigInteger, nullable=False),  # the review log position last applied
 )
 
 campaigns = Table(
@@ -181,7 +181,7 @@ def _review_fields(row: Any) -> dict[str, Any]:
 
 
 def record_review_outcome(session: Session, application_id: str, position: int,
-                          advance: Any) -> None:
+                          advance: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     """Apply one review event to an application's review outcome: `advance(current)` answers the new
     fields from the current ones (an empty dict before the case opened). An event at or below the
     position last applied changes nothing, so replaying the review log is harmless; an application
