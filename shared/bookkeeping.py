@@ -16,6 +16,8 @@ class Bookkeeping:
     relay_positions: Table
     parked: Table
     idempotency: Table
+    sessions: Table
+    providers: Table
 
 
 _made: dict[str, Bookkeeping] = {}
@@ -25,6 +27,7 @@ def bookkeeping(service: str) -> Bookkeeping:
     if service in _made:
         return _made[service]
     md = MetaData()
+    sessions, providers = _tables_of_identity(service, md)
     made = Bookkeeping(
         metadata=md,
         relay_positions=Table(
@@ -59,6 +62,27 @@ def bookkeeping(service: str) -> Bookkeeping:
             Column("result", Text, nullable=False),
             Column("recorded_at", String(40), nullable=False),
         ),
+        sessions=sessions,
+        providers=providers,
     )
     _made[service] = made
     return made
+
+
+def _tables_of_identity(service: str, md: MetaData) -> tuple[Table, Table]:
+    """What every service knows of accounts, to check a token against the account's current state
+    (shared/sessions.py): its session and whether it is active; and which providers left the pool."""
+    sessions = Table(
+        f"{service}_sessions",
+        md,
+        Column("account_id", String(64), primary_key=True),
+        Column("session", Integer, nullable=False),
+        Column("active", Integer, nullable=False),
+    )
+    providers = Table(
+        f"{service}_provider_standing",
+        md,
+        Column("provider_id", String(64), primary_key=True),
+        Column("in_pool", Integer, nullable=False),
+    )
+    return sessions, providers

@@ -146,6 +146,25 @@ def operation(name: str, handler: Handler, access: Access, params: Params | None
 EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None
 
 
+def both(first: EventHandler, second: EventHandler) -> EventHandler:
+    """Two handlers of one event type, as one: their changes are recorded together."""
+
+    def handle(store: Any, envelope: "Envelope") -> Change | None:
+        changes = [c for c in (first(store, envelope), second(store, envelope)) if c is not None]
+        if not changes:
+            return None
+        projects = [c.project for c in changes if c.project is not None]
+
+        def project(session: Session) -> None:
+            for p in projects:
+                p(session)
+
+        return Change([a for c in changes for a in c.aggregates], project if projects else None,
+                      {k: v for c in changes for k, v in c.answer.items()})
+
+    return handle
+
+
 @dataclass(frozen=True)
 class Timer:
     """A job run every `interval(settings)` seconds against the store (e.g. deadline scans)."""
@@ -200,6 +219,21 @@ class ServiceDefinition(Generic[S]):
     timers: Sequence[Timer] = ()
     # Read models of the service's own aggregates, which a replay of its log rebuilds exactly.
     projections: Sequence["Projection"] = ()
+    # The service whose account and pool events every token is checked against (shared/sessions.py);
+    # None for the service that owns accounts (it records them with its own changes).
+    accounts_from: str | None = "application"
+
+    def effective_follows(self) -> dict[str, Mapping[str, EventHandler]]:
+        """The declared upstream handlers, plus the replication of accounts the kit adds."""
+        from shared.sessions import replication_handlers  # the kit's own handlers, built on this module
+
+        tables: dict[str, Mapping[str, EventHandler]] = {up: dict(table) for up, table in self.follows.items()}
+        if self.accounts_from is not None:
+            mine = dict(tables.get(self.accounts_from, {}))
+            for event_type, handler in replication_handlers(self.accounts_from).items():
+                mine[event_type] = both(mine[event_type], handler) if event_type in mine else handler
+            tables[self.accounts_from] = mine
+        return tables
 
     def operation(self, name: str) -> Operation:
         for op in self.operations:

@@ -45,6 +45,9 @@ class Principal:
     # An issued account signs in first with the password the province handed out: until it sets its
     # own, its token is good for nothing but changing it.
     must_change_password: bool = False
+    # The account's session when the token was issued: a password change, reset or deactivation
+    # starts a new one, and every service refuses tokens of an older one (shared/sessions.py).
+    session: int = 0
 
     def actor(self) -> dict[str, str]:
         """What events record about who acted: never a credential."""
@@ -103,6 +106,7 @@ class TokenIssuer:
                 provider_id=claims.get("provider_id"),
                 enterprise_id=claims.get("enterprise_id"),
                 must_change_password=bool(claims.get("must_change_password", False)),
+                session=int(claims.get("session", 0)),
             )
         except (KeyError, ValueError):
             raise NotAuthenticated({"reason": "invalid_token"}) from None

@@ -136,9 +136,10 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         d = self.definition
         store = d.make_store(settings)
         relay = OutboxRelay(store, d.contract, settings.amqp_uri, after_publish=crash_after_publish_hook())
-        self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in d.follows}
+        follows = d.effective_follows()
+        self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in follows}
         followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream])
-                     for upstream, table in d.follows.items()}
+                     for upstream, table in follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
         self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()))
         self.settings = settings
@@ -187,6 +188,6 @@ def build(definition: ServiceDefinition[Any]) -> type:
                                   "__doc__": f"The {definition.name} service, built from its declaration."}
     for op in all_operations(definition):
         attributes[op.name] = _rpc_method(op.name)
-    for upstream in definition.follows:
+    for upstream in definition.effective_follows():
         attributes[f"on_{upstream}_event"] = _prompt_entrypoint(upstream)
     return type(f"{definition.name.title()}Service", (), attributes)

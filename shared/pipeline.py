@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
 from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, RateLimited, ServiceError
 from shared.event_log_operations import EVENT_LOG_OPERATIONS
+from shared import sessions
 from shared.identity import PasswordWorkBusy, Principal, TokenIssuer
 from shared.throttle import RateLimit
 
@@ -90,6 +91,7 @@ class Pipeline(Generic[S]):
     # ------------------------------------------------------------------ the steps
     def _authenticate(self, op: Operation, token: str | None) -> Principal:
         principal = self.identity.verify(token)
+        sessions.check(self.store, principal, owns_accounts=self.definition.accounts_from is None)
         if principal.must_change_password and not op.before_password_change:
             raise password_change_required()
         return principal

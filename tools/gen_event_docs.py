@@ -9,6 +9,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import inspect  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -69,6 +70,7 @@ def examples() -> dict[str, dict]:
             {"old_password": expert["initial_password"], "new_password": "Expert-pass-2018"})
         h.province.deactivate_account({"username": "expert-01", "reason": "回避"})
         h.province.reactivate_account({"username": "expert-01", "reason": "回避结束"})
+        h.province.reset_password({"username": "expert-01", "reason": "专家遗忘密码，重新发放"})
         provider = both.review(h.provision("cloudco", "provider", provider_id="hbcloud-provider"))
         county = both.review(h.provision("changan", "county", division_code="130102"))
         city = both.review(h.provision("sjz-city", "city", division_code="130100"))
@@ -134,7 +136,7 @@ def main() -> None:
         lines.append(f"## `{source_contract.source}` events\n")
         for public in source_contract.types():
             schema = public.schema()
-            doc = (public.schema.__doc__ or "").strip()
+            doc = inspect.cleandoc(public.schema.__doc__ or "")
             lines.append(f"### `{public.name}` (schema_version {public.version})\n")
             if doc:
                 lines.append(doc + "\n")

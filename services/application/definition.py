@@ -52,6 +52,8 @@ DEFINITION = ServiceDefinition(
         # the province
         operation("provision_account", identity.provision_account, PROVINCE, {"data": s.ProvisionAccountSchema()},
                   idempotent=True, secret_answer=("initial_password",)),
+        operation("reset_password", identity.reset_password, PROVINCE, {"data": s.AccountStateSchema()},
+                  idempotent=True, secret_answer=("initial_password",)),
         operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
         operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
         operation("list_accounts", directory.list_accounts, PROVINCE,
@@ -106,6 +108,7 @@ DEFINITION = ServiceDefinition(
         "audit": {"audit.enterprise_banned": bans.on_enterprise_banned,
                   "audit.provider_disqualified": pool.on_provider_disqualified},
     },
+    accounts_from=None,  # the application service owns accounts and the supply pool
     projections=[Projection(Account, rm.accounts, rm.project_account),
                  Projection(Application, rm.applications, rm.project_application),
                  Projection(Ban, rm.bans, rm.project_ban),

@@ -69,6 +69,19 @@ class Account(Entity):
         def apply(self, account: "Account") -> None:
             account.password_hash = self.password_hash
             account.must_change_password = False
+            account.session += 1  # every token issued before ends
+
+    class PasswordReset(Aggregate.Event):
+        """The province handed out a new initial password (the account holder forgot theirs)."""
+
+        actor: Actor
+        password_hash: str
+        reason: str
+
+        def apply(self, account: "Account") -> None:
+            account.password_hash = self.password_hash
+            account.must_change_password = True
+            account.session += 1
 
     class Deactivated(Aggregate.Event):
         actor: Actor
@@ -76,6 +89,7 @@ class Account(Entity):
 
         def apply(self, account: "Account") -> None:
             account.active = False
+            account.session += 1
 
     class Reactivated(Aggregate.Event):
         actor: Actor
@@ -103,6 +117,9 @@ class Account(Entity):
         self.division_code = division_code
         self.provider_id = provider_id
         self.active = True
+        # Tokens carry the session they were issued in; a password change, a reset or a deactivation
+        # starts a new one, which ends every token issued before, in every service.
+        self.session = 0
         # Issued accounts start with the password the province handed out (用户名和密码由省工信厅统一分配).
         self.must_change_password = role != "enterprise"
 
@@ -128,6 +145,9 @@ class Account(Entity):
 
     def change_password(self, at: datetime, actor: Actor, password_hash: str) -> None:
         self._happen(self.PasswordChanged, at, actor, password_hash=password_hash)
+
+    def reset_password(self, at: datetime, actor: Actor, password_hash: str, reason: str) -> None:
+        self._happen(self.PasswordReset, at, actor, password_hash=password_hash, reason=reason)
 
     def deactivate(self, at: datetime, actor: Actor, reason: str) -> None:
         if not self.active:

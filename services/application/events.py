@@ -127,6 +127,7 @@ publish = contract.register  # stored event class -> public type and the schema 
 publish(Account.Registered, "application.account_registered", AccountRegisteredData)
 publish(Account.Provisioned, "application.account_provisioned", AccountProvisionedData)
 publish(Account.PasswordChanged, "application.account_password_changed", NoData)
+publish(Account.PasswordReset, "application.account_password_reset", ReasonData)
 publish(Account.Deactivated, "application.account_deactivated", ReasonData)
 publish(Account.Reactivated, "application.account_reactivated", ReasonData)
 publish(Enterprise.Registered, "application.enterprise_registered", EnterpriseRegisteredData)

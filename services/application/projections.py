@@ -9,7 +9,9 @@ from typing import Any, Callable
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from shared.bookkeeping import bookkeeping
 from shared.readmodels import upsert
+from shared.sessions import record_account, record_provider
 
 from services.application.domain import Account, Application, Ban, Campaign, Enterprise
 
@@ -132,6 +134,12 @@ def project_account(session: Session, account: Account) -> None:
         "display_name": account.display_name, "division_code": account.division_code,
         "provider_id": account.provider_id, "active": int(account.active),
     })
+    # What every token of the account is checked against (shared/sessions.py).
+    record_account(session, bookkeeping("application"), str(account.id), account.session, account.active)
+
+
+def project_provider(session: Session, provider_id: str, in_pool: bool) -> None:
+    record_provider(session, bookkeeping("application"), provider_id, in_pool)
 
 
 def project_ban(session: Session, ban: Ban) -> None:

@@ -24,6 +24,7 @@ from shared.definition import ANYONE, EVERY_ROLE, ServiceDefinition, rebuild_rea
 from shared.errors import Forbidden, InternalError, ServiceError
 from shared.identity import Principal, Role
 from shared.pipeline import Pipeline, all_operations
+from shared.sessions import record_account
 
 ROOT = Path(__file__).resolve().parents[2]
 # Values of the wrong shape for any parameter: what a fuzzing portal or a careless one sends.
@@ -144,6 +145,9 @@ class ServiceContract:
 
     @staticmethod
     def token(running: Pipeline[Any], role: Role) -> str:
-        """A signed token of a role with a jurisdiction nobody's data is in."""
-        return running.identity.issue(Principal(f"contract-{role.value}", role, division_code="139999",
+        """A signed token of an active account of `role`, with a jurisdiction nobody's data is in."""
+        account_id = f"contract-{role.value}"
+        with running.store.transaction() as session:
+            record_account(session, running.store.books, account_id, 0, True)
+        return running.identity.issue(Principal(account_id, role, division_code="139999",
                                                 provider_id="nobody", enterprise_id="00000000-0000-0000-0000-000000000000"))

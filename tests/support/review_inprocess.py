@@ -26,7 +26,7 @@ class Both:
         self.clock = clock
         self.store = ReviewStore(f"sqlite:///{tmp / 'review.sqlite'}", clock)
         self.service = in_process(REVIEW, self.store, self.app.issuer)
-        self.review_follows = Follower(self.store, "application", dispatch(self.store, REVIEW.follows["application"]),
+        self.review_follows = Follower(self.store, "application", dispatch(self.store, REVIEW.effective_follows()["application"]),
                                        lambda after, limit: log_page(self.app.store, application_contract, after, limit))
         self.application_follows = Follower(self.app.store, "review", dispatch(self.app.store, APPLICATION.follows["review"]),
                                             lambda after, limit: log_page(self.store, review_contract, after, limit))
@@ -62,4 +62,5 @@ def all_confirmed(contract_ids: list[str] | None = None) -> dict[str, Any]:
 
 def checklist_all_match(case: dict[str, Any]) -> dict[str, Any]:
     return {"checklist": {d["document_id"]: {"matches_original": True} for d in case["content"]["documents"]},
-            "complete": True, "decision": "pass", "remarks": "原件已审，与系统提交复印件一致"}
+            "complete": True, "local_industrial_enterprise": True, "decision": "pass",
+            "remarks": "原件已审，与系统提交复印件一致"}

@@ -38,7 +38,7 @@ def _queues() -> list[str]:
     queues = ["test-capture"]
     for d in [*definitions(), tally_service.DEFINITION]:
         queues.append(f"rpc-{d.name}")
-        queues += [f"evt-{upstream}-#--{d.name}.on_{upstream}_event" for upstream in d.follows]
+        queues += [f"evt-{upstream}-#--{d.name}.on_{upstream}_event" for upstream in d.effective_follows()]
     return queues
 
 

@@ -58,6 +58,7 @@ DEFINITION = ServiceDefinition(
         operation("retry", retry, ANYONE, {"parked_id": fields.Integer(required=True, strict=True)}),
     ],
     follows={"application": {"*": lambda store, envelope: store.handle(envelope)}},
+    accounts_from=None,  # every operation here is public: no tokens to check, and every event is tallied
 )
 
 Service = build(DEFINITION)

@@ -10,6 +10,7 @@ from shared.clock import SHANGHAI
 from shared.errors import Conflict, DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from services.review.domain import ReviewCase, case_id_for
 from services.review.handlers.deadlines import check_deadlines
+from shared.contract import read_envelope
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match
 
 
@@ -55,8 +56,8 @@ def test_confirmed_passed_and_recommended_by_correctly_scoped_accounts_with_a_re
     checklist = {d["document_id"]: {"matches_original": True} for d in case["content"]["documents"]}
     first_doc = next(iter(checklist))
     checklist[first_doc] = {"matches_original": False, "remark": "营业执照复印件模糊"}
-    answer = r["county"].county_review(app_id, {"checklist": checklist, "complete": True, "decision": "return",
-                                                "reasons": ["营业执照复印件与原件不一致"]})
+    answer = r["county"].county_review(app_id, {"checklist": checklist, "complete": True, "local_industrial_enterprise": True,
+                                                "decision": "return", "reasons": ["营业执照复印件与原件不一致"]})
     assert answer["status"] == "returned"
     both.sync()
     view = ent.get_application(app_id)
@@ -117,9 +118,9 @@ def test_a_provider_removed_from_the_pool_can_no_longer_confirm(both, reviewers)
     _, app_id = both.submitted()
     both.app.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "抽查发现弄虚作假"})
     both.sync()
-    with pytest.raises(Forbidden) as e:
+    with pytest.raises(NotAuthenticated) as e:  # its tokens end with its place in the pool
         reviewers["provider"].provider_answer(app_id, all_confirmed())
-    assert "资源池" in e.value.payload["message_zh"]
+    assert "资源池" in e.value.payload["message_zh"] and e.value.details["reason"] == "provider_not_in_pool"
 
 
 def test_dingzhou_one_bureau_records_the_county_and_the_city_step_separately(both):
@@ -148,6 +149,71 @@ def test_bad_input_gets_typed_errors_and_records_nothing(both, reviewers):
     with pytest.raises(NotFound):
         reviewers["provider"].provider_answer("not-an-application", all_confirmed())
     assert both.store.max_position() == before
+
+
+def test_the_county_attests_a_local_industrial_enterprise_and_the_case_and_event_show_it(both, reviewers):
+    """县级审核: 此企业确系我县（区、市）工业企业 is a required answer; a pass needs it."""
+    _, app_id = both.submitted()
+    r = reviewers
+    r["provider"].provider_answer(app_id, all_confirmed())
+    case = r["county"].get_case(app_id)
+    before = both.store.max_position()
+    unattested = {k: v for k, v in checklist_all_match(case).items() if k != "local_industrial_enterprise"}
+    with pytest.raises(InvalidInput) as e:
+        r["county"].county_review(app_id, unattested)
+    assert "local_industrial_enterprise" in e.value.details["fields"]
+    with pytest.raises(InvalidInput) as e:
+        r["county"].county_review(app_id, checklist_all_match(case) | {"local_industrial_enterprise": False})
+    assert set(e.value.details["fields"]) == {"local_industrial_enterprise"}
+    assert both.store.max_position() == before
+    r["county"].county_review(app_id, checklist_all_match(case))
+    assert r["county"].get_case(app_id)["step_results"]["county"]["local_industrial_enterprise"] is True
+    passed = r["province"].case_history(app_id)[-1]
+    assert (passed["type"], passed["schema_version"]) == ("review.county_passed", 2)
+    assert passed["data"]["local_industrial_enterprise"] is True
+
+
+def test_the_recommendation_carries_the_first_submission_time_and_each_confirmed_contracts_provider(both, reviewers):
+    """What scoring needs: the tie-break (first submission) and the providers for conflict checks."""
+    ent, app_id = both.submitted()
+    first = ent.get_application(app_id)["submitted_at"]
+    r = reviewers
+    r["provider"].provider_answer(app_id, all_confirmed())
+    case = r["county"].get_case(app_id)
+    r["county"].county_review(app_id, checklist_all_match(case) | {"decision": "return", "reasons": ["发票不清晰"]})
+    both.sync()
+    both.clock.advance(hours=5)
+    assert ent.submit(app_id)["round"] == 2
+    both.sync()
+    assert recommend(both, r, app_id)["status"] == "recommended"
+    recommended = r["province"].case_history(app_id)[-1]
+    assert (recommended["type"], recommended["schema_version"]) == ("review.recommended", 2)
+    data = recommended["data"]
+    assert datetime.fromisoformat(data["submitted_at"]) == datetime.fromisoformat(first)
+    assert data["submitted_at"] != ent.get_application(app_id)["last_submitted_at"]
+    assert data["confirmed_contracts"] == [{"contract_id": "c2017", "provider_id": "hbcloud-provider"},
+                                           {"contract_id": "c2018", "provider_id": "hbcloud-provider"}]
+    assert data["county_checklist"]["local_industrial_enterprise"] is True
+    assert r["province"].get_case(app_id)["submitted_at"] == data["submitted_at"]
+
+
+def test_consumers_read_the_old_shapes_of_changed_review_events_in_the_new_shape():
+    """schema_version 1 of review.county_passed and review.recommended, upcast for a consumer."""
+    def v1(type_: str, data: dict) -> dict:
+        return {"event_id": "3f0c2f7e-2f1e-4d55-9a9e-0d6f3c1b9a01", "type": type_, "schema_version": 1,
+                "source": "review", "position": 9, "occurred_at": "2018-12-12T02:00:00+00:00", "aggregate_id": "a",
+                "aggregate_version": 5, "application_id": "app-1", "actor": {"id": "m", "role": "city"}, "data": data}
+
+    passed = read_envelope(v1("review.county_passed", {"round": 1, "checklist": {}, "remarks": ""}))
+    assert passed["schema_version"] == 2 and passed["data"]["local_industrial_enterprise"] is None
+    content = {"cloud": {"provider_id": "hbcloud-provider"}, "contracts": [{"contract_id": "c2017"}, {"contract_id": "c2018"}]}
+    confirmation = {"items": {"contracts": {"c2017": {"confirmed": True}, "c2018": {"confirmed": True}}}}
+    recommended = read_envelope(v1("review.recommended", {"round": 1, "opinion": "同意", "content": content,
+                                                          "provider_confirmation": confirmation, "county_checklist": {}}))
+    assert recommended["schema_version"] == 2
+    assert recommended["data"]["submitted_at"] is None
+    assert recommended["data"]["confirmed_contracts"] == [{"contract_id": "c2017", "provider_id": "hbcloud-provider"},
+                                                          {"contract_id": "c2018", "provider_id": "hbcloud-provider"}]
 
 
 def test_worklists_show_pending_overdue_and_done_and_the_province_sees_progress(both, reviewers):

@@ -31,7 +31,7 @@ def generated_password() -> str:
 def principal_of(account: Account) -> Principal:
     return Principal(account_id=str(account.id), role=Role(account.role), division_code=account.division_code,
                      provider_id=account.provider_id, enterprise_id=account.enterprise_id,
-                     must_change_password=account.must_change_password)
+                     must_change_password=account.must_change_password, session=account.session)
 
 
 def describe_account(account: Account) -> dict[str, Any]:
@@ -92,7 +92,17 @@ def change_password(ctx: Ctx, data: dict[str, Any]) -> Change:
     if password_matches(account.password_hash, data["new_password"]):
         raise InvalidInput.fields({"new_password": ["must differ from the current password / 新密码不能与原密码相同"]})
     account.change_password(ctx.now, ctx.actor(), hash_password(data["new_password"]))
-    return Change([account])
+    return Change([account], lambda s: rm.project_account(s, account))
+
+
+def reset_password(ctx: Ctx, data: dict[str, Any]) -> Change:
+    """The province hands out a new initial password: every token of the account ends, and the
+    holder must replace the password at the next sign-in."""
+    account = ctx.store.get(Account, account_id_for(data["username"]))
+    password = generated_password()
+    account.reset_password(ctx.now, ctx.actor(), hash_password(password), data["reason"])
+    return Change([account], lambda s: rm.project_account(s, account),
+                  {"account_id": str(account.id), "username": account.username, "initial_password": password})
 
 
 def provision_account(ctx: Ctx, data: dict[str, Any]) -> Change:

@@ -8,6 +8,7 @@ from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import NotFound
 
+from services.application import projections as rm
 from services.application.domain import SupplyPool
 from services.application.store import ApplicationStore
 
@@ -17,7 +18,7 @@ Ctx = Context[ApplicationStore]
 def add_provider(ctx: Ctx, data: dict[str, Any]) -> Change:
     pool = ctx.store.pool() or SupplyPool.establish(ctx.now, ctx.actor())
     pool.add(ctx.now, ctx.actor(), data["provider_id"], data["name"], data["uscc"], data.get("reason", ""))
-    return Change([pool])
+    return Change([pool], lambda s: rm.project_provider(s, data["provider_id"], True))
 
 
 def remove_provider(ctx: Ctx, data: dict[str, Any]) -> Change:
@@ -25,7 +26,7 @@ def remove_provider(ctx: Ctx, data: dict[str, Any]) -> Change:
     if pool is None:
         raise NotFound({"provider_id": data["provider_id"]})
     pool.remove(ctx.now, ctx.actor(), data["provider_id"], data["reason"], "province")
-    return Change([pool])
+    return Change([pool], lambda s: rm.project_provider(s, data["provider_id"], False))
 
 
 def supply_pool(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
@@ -44,4 +45,4 @@ def on_provider_disqualified(store: ApplicationStore, envelope: Envelope) -> Cha
     if pool is None or data["provider_id"] not in pool.members:
         return None
     pool.remove(when, actor_of(envelope), data["provider_id"], data["reason"], "audit")
-    return Change([pool])
+    return Change([pool], lambda s: rm.project_provider(s, data["provider_id"], False))
