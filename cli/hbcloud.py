@@ -217,7 +217,8 @@ def cmd_confirm(a: argparse.Namespace) -> None:
 
 
 def cmd_county_review(a: argparse.Namespace) -> None:
-    """County review: every document matches its original unless named in --mismatch DOC_ID=REMARK."""
+    """County review: every document matches its original unless named in --mismatch DOC_ID=REMARK, and
+    the county attests 此企业确系我县（区、市）工业企业 unless --not-local-industrial."""
     def act(s: Any) -> Any:
         case = s.get_case(a.application_id)
         checklist = {d["document_id"]: {"matches_original": True, "remark": ""} for d in case["content"]["documents"]}
@@ -225,6 +226,7 @@ def cmd_county_review(a: argparse.Namespace) -> None:
             doc, _, remark = spec.partition("=")
             checklist[doc] = {"matches_original": False, "remark": remark}
         return s.county_review(a.application_id, {"checklist": checklist, "complete": not a.incomplete,
+                                                  "local_industrial_enterprise": not a.not_local_industrial,
                                                   "decision": a.decision, "reasons": a.reason or [], "remarks": a.remarks})
     show(review(act))
 
@@ -355,7 +357,8 @@ def parser() -> argparse.ArgumentParser:
     add("confirm", cmd_confirm, ("application_id", {}), ("--dispute", {"action": "append"}), ("--reject", {"action": "store_true"}),
         ("--reason", {"action": "append"}), ("--remarks", {"default": ""}))
     add("county-review", cmd_county_review, ("application_id", {}), ("--decision", {"default": "pass", "choices": ["pass", "return", "reject"]}),
-        ("--mismatch", {"action": "append"}), ("--incomplete", {"action": "store_true"}), ("--reason", {"action": "append"}),
+        ("--mismatch", {"action": "append"}), ("--incomplete", {"action": "store_true"}),
+        ("--not-local-industrial", {"action": "store_true"}), ("--reason", {"action": "append"}),
         ("--remarks", {"default": ""}))
     add("city-review", cmd_city_review, ("application_id", {}), ("--decision", {"required": True, "choices": ["recommend", "decline", "return"]}),
         ("--opinion", {"required": True}), ("--reason", {"action": "append"}))

@@ -101,6 +101,13 @@ class ReviewCase(Entity):
         provider_id: str
         content: dict[str, Any]  # the application as submitted
         deadlines: dict[str, str]
+        submitted_at: str | None  # the application's first submission (ISO, UTC): the experts' tie-break
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["submitted_at"] = None  # opened before the case kept it
 
     class Restarted(CaseEvent):
         """The enterprise resubmitted: a new round starts at the provider step."""
@@ -127,24 +134,45 @@ class ReviewCase(Entity):
             case.stage = COUNTY
 
     class CountyPassed(CaseEvent):
-        """县级审核: materials complete, each copy matches the original shown."""
+        """县级审核: materials complete, each copy matches the original shown, and the county's
+        attestation 此企业确系我县（区、市）工业企业 (None: recorded before the attestation was asked)."""
 
         round: int
         checklist: dict[str, Any]
         remarks: str
+        local_industrial_enterprise: bool | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["local_industrial_enterprise"] = None
 
         def apply(self, case: "ReviewCase") -> None:
-            case.step_results[COUNTY] = {"checklist": self.checklist, "remarks": self.remarks, "by": self.actor}
+            case.step_results[COUNTY] = {"checklist": self.checklist, "remarks": self.remarks,
+                                         "local_industrial_enterprise": self.local_industrial_enterprise,
+                                         "by": self.actor}
             case.stage = CITY
 
     class Recommended(CaseEvent):
-        """市级审核推荐: carries what the experts need, so scoring never asks another service."""
+        """市级审核推荐: carries what the experts need, so scoring never asks another service: the
+        application's first submission time (the tie-break) and, per confirmed contract, the provider
+        that confirmed it (conflicts of interest)."""
 
         round: int
         opinion: str
         content: dict[str, Any]
         provider_confirmation: dict[str, Any]
         county_checklist: dict[str, Any]
+        submitted_at: str | None
+        confirmed_contracts: list[dict[str, str]]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["submitted_at"] = None
+            state["confirmed_contracts"] = confirmed_contracts(state["content"], state["provider_confirmation"])
 
         def apply(self, case: "ReviewCase") -> None:
             case.step_results[CITY] = {"decision": "recommend", "opinion": self.opinion, "by": self.actor}
@@ -205,8 +233,10 @@ class ReviewCase(Entity):
             case.status = Status.LAPSED
 
     def __init__(self, actor: Actor, application_id: str, campaign_code: str, round: int, county_code: str,
-                 unit_code: str, provider_id: str, content: dict[str, Any], deadlines: dict[str, str]) -> None:
+                 unit_code: str, provider_id: str, content: dict[str, Any], deadlines: dict[str, str],
+                 submitted_at: str | None = None) -> None:
         self.application_id = application_id
+        self.submitted_at = submitted_at
         self.campaign_code = campaign_code
         self.round = round
         self.county_code = county_code
@@ -226,11 +256,13 @@ class ReviewCase(Entity):
     # ---------------------------------------------------------------- following the application
     @classmethod
     def open(cls, at: datetime, actor: Actor, application_id: str, campaign_code: str, round: int, content: dict[str, Any],
-             deadlines: Deadlines) -> "ReviewCase":
+             deadlines: Deadlines, submitted_at: str | None = None) -> "ReviewCase":
+        """`submitted_at`: when the application was first submitted (ISO, UTC), None if not known."""
         return cls._begin(
             cls.Opened, case_id_for(application_id), at, actor, application_id=application_id,
             campaign_code=campaign_code, round=round, county_code=content["county_code"], unit_code=content["unit_code"],
-            provider_id=content["cloud"].get("provider_id", ""), content=content, deadlines=deadlines.as_dict())
+            provider_id=content["cloud"].get("provider_id", ""), content=content, deadlines=deadlines.as_dict(),
+            submitted_at=submitted_at)
 
     def restart(self, at: datetime, actor: Actor, round: int, content: dict[str, Any]) -> bool:
         if round <= self.round or self.status in FINAL:
@@ -285,7 +317,9 @@ class ReviewCase(Entity):
             self._happen(self.ProviderConfirmed, now, actor, round=self.round, items=items, remarks=remarks)
 
     def county_review(self, now: datetime, actor: Actor, checklist: dict[str, Any], complete: bool, decision: str,
-                      reasons: list[str], remarks: str) -> None:
+                      reasons: list[str], remarks: str, *, local_industrial_enterprise: bool) -> None:
+        """`local_industrial_enterprise`: the county's attestation on the form, 此企业确系我县（区、市）
+        工业企业; a pass needs it, the materials complete and every copy matching its original."""
         self._at_stage(COUNTY, now)
         missing = sorted(set(self.document_ids()) - set(checklist))
         extra = sorted(set(checklist) - set(self.document_ids()))
@@ -294,16 +328,24 @@ class ReviewCase(Entity):
                                                      " / 须逐一核对每份证明材料"]})
         mismatched = sorted(d for d, entry in checklist.items() if not entry["matches_original"])
         if decision == "pass":
+            errors: dict[str, list[str]] = {}
             if mismatched or not complete:
-                raise InvalidInput.fields({"decision": [f"cannot pass: incomplete or copies not matching {mismatched}"
-                                                        " / 材料不完备或复印件与原件不一致，不能通过"]})
-            self._happen(self.CountyPassed, now, actor, round=self.round, checklist=checklist, remarks=remarks)
+                errors["decision"] = [f"cannot pass: incomplete or copies not matching {mismatched}"
+                                      " / 材料不完备或复印件与原件不一致，不能通过"]
+            if not local_industrial_enterprise:
+                errors["local_industrial_enterprise"] = ["cannot pass without attesting that this is an industrial"
+                                                         " enterprise of the county / 须确认此企业确系我县（区、市）工业企业方能通过"]
+            if errors:
+                raise InvalidInput.fields(errors)
+            self._happen(self.CountyPassed, now, actor, round=self.round, checklist=checklist, remarks=remarks,
+                         local_industrial_enterprise=True)
             return
         if not reasons:
             raise InvalidInput.fields({"reasons": ["state the reasons / 须说明理由"]})
         if decision == "return":
             self._happen(self.ReturnedForCorrection, now, actor, round=self.round, stage=COUNTY, reasons=reasons,
-                         details={"checklist": checklist, "complete": complete})
+                         details={"checklist": checklist, "complete": complete,
+                                  "local_industrial_enterprise": local_industrial_enterprise})
         else:
             self._happen(self.Rejected, now, actor, round=self.round, stage=COUNTY, reasons=reasons)
 
@@ -313,8 +355,11 @@ class ReviewCase(Entity):
             raise InvalidState({"missing_steps": [s for s in (PROVIDER, COUNTY) if s not in self.step_results]},
                                zh="服务商确认或县级审核未完成", en="The provider or county step is not complete")
         if decision == "recommend":
+            confirmation = self.step_results[PROVIDER]
             self._happen(self.Recommended, now, actor, round=self.round, opinion=opinion, content=self.content,
-                         provider_confirmation=self.step_results[PROVIDER], county_checklist=self.step_results[COUNTY])
+                         provider_confirmation=confirmation, county_checklist=self.step_results[COUNTY],
+                         submitted_at=self.submitted_at,
+                         confirmed_contracts=confirmed_contracts(self.content, confirmation, self.provider_id))
         elif decision == "decline":
             self._happen(self.Declined, now, actor, round=self.round, opinion=opinion)
         else:
@@ -337,6 +382,17 @@ class ReviewCase(Entity):
                          due=terms.due(self.stage).isoformat())
             return True
         return False
+
+
+def confirmed_contracts(content: dict[str, Any], confirmation: dict[str, Any],
+                        provider_id: str | None = None) -> list[dict[str, str]]:
+    """[{contract_id, provider_id}] for each contract of the application its provider confirmed: the
+    provider named on the application, which confirmed it and answers for it (the notice, 二、(二)).
+    Contracts name their counterparty only by name; the provider's id is the confirming provider's."""
+    provider = provider_id if provider_id is not None else content.get("cloud", {}).get("provider_id", "")
+    answered = confirmation.get("items", {}).get("contracts", {})
+    return [{"contract_id": c["contract_id"], "provider_id": provider} for c in content.get("contracts", [])
+            if answered.get(c["contract_id"], {}).get("confirmed")]
 
 
 def disputed_items(items: dict[str, Any]) -> dict[str, str]:

@@ -35,8 +35,12 @@ class ChecklistEntrySchema(Schema):
 
 
 class CountyReviewSchema(Schema):
+    """县级审核 as the form's county box has it: each copy against its original, the materials complete,
+    and 此企业确系我县（区、市）工业企业 (`local_industrial_enterprise`, required; a pass needs it true)."""
+
     checklist = fields.Dict(keys=fields.String(), values=fields.Nested(ChecklistEntrySchema), required=True)
     complete = fields.Boolean(required=True)
+    local_industrial_enterprise = fields.Boolean(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(["pass", "return", "reject"]))
     reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
     remarks = fields.String(load_default="", validate=REMARK)

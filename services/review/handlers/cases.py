@@ -79,7 +79,7 @@ def provider_answer(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Chan
 def county_review(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
     case = case_to_act_on(ctx, application_id, COUNTY)
     case.county_review(ctx.now, ctx.actor(), data["checklist"], data["complete"], data["decision"], data["reasons"],
-                       data["remarks"])
+                       data["remarks"], local_industrial_enterprise=data["local_industrial_enterprise"])
     return saved(case, COUNTY, data["decision"], ctx.actor(), state(case))
 
 
@@ -94,7 +94,8 @@ def get_case(ctx: Ctx, application_id: str) -> dict[str, Any]:
     case = visible_case(ctx, application_id)
     return {"application_id": case.application_id, "campaign_code": case.campaign_code, "round": case.round,
             "stage": case.stage, "status": case.status, "county_code": case.county_code, "unit_code": case.unit_code,
-            "provider_id": case.provider_id, "deadlines": case.deadlines, "overdue_stages": case.overdue_stages,
+            "provider_id": case.provider_id, "submitted_at": case.submitted_at, "deadlines": case.deadlines,
+            "overdue_stages": case.overdue_stages,
             "step_results": case.step_results, "returns": case.returns, "content": case.content,
             "version": case.version}
 

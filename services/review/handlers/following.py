@@ -41,8 +41,10 @@ def on_submitted(store: ReviewStore, envelope: Envelope) -> Change | None:
         settings = rm.campaign_settings(session, campaign_code)
     if settings is None:
         raise LookupError(f"campaign {campaign_code} not known yet")  # retried, then parked
+    # The first submission is the one that opens the case: its instant is the experts' tie-break.
+    first = envelope["occurred_at"] if envelope["type"] == "application.submitted" else None
     case = ReviewCase.open(now, SYSTEM.actor(), application_id, campaign_code, data["round"], data["content"],
-                           Deadlines.from_settings(settings))
+                           Deadlines.from_settings(settings), first)
     return saved(case)
 
 
