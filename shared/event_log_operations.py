@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from shared.fields import WholeNumber
+
 from shared.contract import log_page
 from shared.definition import Context, Operation, operation
 from shared.errors import NotFound
@@ -53,13 +55,13 @@ def health(ctx: Context[Any]) -> dict[str, Any]:
 POSITION = validate.Range(min=0, max=2**63 - 1)
 EVENT_LOG_OPERATIONS: list[Operation] = [
     operation("get_notifications", get_notifications, READS_EVENT_LOGS,
-              {"after": fields.Integer(required=True, strict=True, validate=POSITION),
-               "limit": fields.Integer(load_default=500, strict=True, validate=validate.Range(min=1, max=MAX_PAGE))},
+              {"after": WholeNumber(required=True, validate=POSITION),
+               "limit": WholeNumber(load_default=500, validate=validate.Range(min=1, max=MAX_PAGE))},
               summary="A page of the service's public events after a position."),
     operation("list_parked_events", list_parked_events, OPERATORS,
               {"include_resolved": fields.Boolean(load_default=False)}),
     operation("retry_parked_event", retry_parked_event, OPERATORS,
               {"upstream": fields.String(required=True, validate=validate.Length(max=64)),
-               "parked_id": fields.Integer(required=True, strict=True, validate=POSITION)}),
+               "parked_id": WholeNumber(required=True, validate=POSITION)}),
     operation("health", health, OPERATORS),
 ]

@@ -15,6 +15,8 @@ import shared.messages  # noqa: F401  (bilingual field messages for every schema
 class Money(fields.Field):
     """Yuan, at most two decimal places, not negative: '12500' -> '12500.00'."""
 
+    MAX = Decimal("999999999999.99")  # a trillion yuan: beyond any contract, and within NUMERIC(14, 2)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, float) or isinstance(value, bool):
             raise ValidationError("give money as a string or integer, e.g. \"12500.00\" / 金额请用字符串表示")
@@ -24,6 +26,8 @@ class Money(fields.Field):
             raise ValidationError("not an amount / 不是有效金额") from None
         if not amount.is_finite() or amount < 0:
             raise ValidationError("must be a non-negative amount / 金额不能为负")
+        if amount > self.MAX:
+            raise ValidationError(f"at most {self.MAX} yuan / 金额超出上限")
         if amount != amount.quantize(Decimal("0.01")):
             raise ValidationError("at most two decimal places (fen) / 最多保留两位小数")
         return str(amount.quantize(Decimal("0.01")))

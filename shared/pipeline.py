@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
 from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, RateLimited, ServiceError
 from shared.event_log_operations import EVENT_LOG_OPERATIONS
-from shared import sessions
+from shared import inputs, sessions
 from shared.identity import PasswordWorkBusy, Principal, TokenIssuer
 from shared.throttle import RateLimit
 
@@ -121,6 +121,8 @@ class Pipeline(Generic[S]):
         loaded: dict[str, Any] = {}
         for name, spec in op.params.items():
             value = given.get(name, missing)
+            # Text no form should hold is refused whatever the schema says, with every other bad field.
+            unfit = inputs.problems(value) if value is not missing else None
             if isinstance(spec, Schema):
                 if value is missing or value is None:
                     value = {}
@@ -129,11 +131,15 @@ class Pipeline(Generic[S]):
                 except ValidationError as e:
                     found = _messages(e)
                     errors.update(found if isinstance(found, dict) else {name: found})
+                if unfit:
+                    errors.update(unfit if isinstance(unfit, dict) else {name: unfit})
             else:
                 try:
                     loaded[name] = spec.deserialize(value)
                 except ValidationError as e:
                     errors[name] = _messages(e)
+                if unfit:
+                    errors[name] = unfit
         key = None
         if op.idempotent:
             try:

@@ -38,7 +38,7 @@ DEFINITION = ServiceDefinition(
     contract=contract,
     operations=[
         # public
-        operation("register_enterprise", directory.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()},
+        operation("register_enterprise", identity.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()},
                   rate_limit=int(os.environ.get("HBCLOUD_REGISTRATIONS_PER_MINUTE", "600"))),
         operation("login", identity.login, ANYONE, {"data": s.LoginSchema()}),
         operation("reference_data", campaigns.reference_data, ANYONE, {"name": NAME}),

@@ -91,11 +91,11 @@ class RubricItemSchema(Schema):
     code = fields.String(required=True)
     name_zh = fields.String(required=True)
     name_en = fields.String(required=True)
-    max = fields.Integer(required=True, validate=validate.Range(min=1))
+    max = WholeNumber(required=True, validate=validate.Range(min=1))
 
 
 class EvidenceLimitsSchema(Schema):
-    max_bytes = fields.Integer(required=True, validate=validate.Range(min=1, max=50 * 1024 * 1024))
+    max_bytes = WholeNumber(required=True, validate=validate.Range(min=1, max=50 * 1024 * 1024))
     content_types = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
 
 
@@ -111,16 +111,16 @@ class CampaignSettingsSchema(Schema):
     system_close = IsoDate(required=True)
     first_contract_on_or_before = IsoDate(required=True)
     reference_date = IsoDate(required=True)
-    revenue_years = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
-    investment_years = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    revenue_years = fields.List(WholeNumber(), required=True, validate=validate.Length(min=1))
+    investment_years = fields.List(WholeNumber(), required=True, validate=validate.Length(min=1))
     subsidy_rate = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0, max=1))
     subsidy_cap = Money(required=True)
-    notice_period_days = fields.Integer(required=True, validate=validate.Range(min=1, max=60))
-    ban_years = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    notice_period_days = WholeNumber(required=True, validate=validate.Range(min=1, max=60))
+    ban_years = WholeNumber(required=True, validate=validate.Range(min=1, max=10))
     rubric = fields.List(fields.Nested(RubricItemSchema), required=True, validate=validate.Length(min=1))
-    experts_per_application = fields.Integer(required=True, validate=validate.Range(min=1, max=15))
-    trim_extremes_from = fields.Integer(required=True, validate=validate.Range(min=3))
-    quota = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    experts_per_application = WholeNumber(required=True, validate=validate.Range(min=1, max=15))
+    trim_extremes_from = WholeNumber(required=True, validate=validate.Range(min=3))
+    quota = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1))
     evidence = fields.Nested(EvidenceLimitsSchema, required=True)
 
     @validates_schema
@@ -189,9 +189,9 @@ class EnterpriseSectionSchema(Schema):
     email = fields.Email()
     revenue = year_keyed_money()
     industry_code = fields.String(validate=lambda code: known_industry(code))
-    employees = fields.Integer(validate=validate.Range(min=0))
+    employees = WholeNumber(validate=validate.Range(min=0, max=10_000_000))
     it_department = fields.String(validate=validate.Length(max=200))
-    it_headcount = fields.Integer(validate=validate.Range(min=0))
+    it_headcount = WholeNumber(validate=validate.Range(min=0, max=10_000_000))
     profile = fields.String(validate=TEXT)
 
 

@@ -5,6 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.fields import WholeNumber
+
 REMARK = validate.Length(max=4000)
 
 
@@ -66,5 +68,5 @@ class RankingSchema(Schema):
 class WorklistSchema(Schema):
     view = fields.String(load_default="pending", validate=validate.OneOf(["pending", "overdue", "done"]))
     campaign_code = fields.String(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
+    page_size = WholeNumber(load_default=50, validate=validate.Range(min=1, max=200))

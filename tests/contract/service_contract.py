@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 from eventsourcing.domain import Aggregate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema
 from sqlalchemy import select
 
 from shared.contract import read_envelope
@@ -27,6 +30,7 @@ from shared.pipeline import Pipeline, all_operations
 from shared.sessions import record_account
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = 200  # per operation
 # Values of the wrong shape for any parameter: what a fuzzing portal or a careless one sends.
 ABSURD = [None, True, 10**30, -1, "", "\x00", ["list"], {"nested": {"deeper": [1, 2]}}, 1.5]
 
@@ -151,3 +155,51 @@ class ServiceContract:
             record_account(session, running.store.books, account_id, 0, True)
         return running.identity.issue(Principal(account_id, role, division_code="139999",
                                                 provider_id="nobody", enterprise_id="00000000-0000-0000-0000-000000000000"))
+
+
+# ------------------------------------------------------------------ property: any input, a typed answer
+JSON_SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
+                | st.floats(allow_nan=True, allow_infinity=True) | st.decimals(allow_nan=False).map(str)
+                | st.text(st.characters(exclude_categories=()), max_size=40))  # NUL, controls, lone surrogates
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=16)
+
+
+def arguments_for(op: Any) -> st.SearchStrategy[list[Any]]:
+    """Values for each parameter: for a schema, objects with its own field names (so validation is
+    reached, not only refused at the door), else anything JSON can carry."""
+    parts = []
+    for spec in op.params.values():
+        if isinstance(spec, Schema):
+            parts.append(st.fixed_dictionaries({}, optional={name: JSON_VALUES for name in spec.fields}) | JSON_VALUES)
+        else:
+            parts.append(JSON_VALUES)
+    return st.tuples(*parts).map(list)
+
+
+class FuzzedContract(ServiceContract):
+    """A few hundred generated calls per operation (seeded: the same every run), as a caller that
+    is not us sends them: never `internal_error`, and a refusal records nothing."""
+
+    @pytest.fixture
+    def fuzzing(self, running: Pipeline[Any]) -> Pipeline[Any]:
+        return running
+
+    def test_generated_input_gets_a_typed_answer_and_a_refusal_records_nothing(self, fuzzing: Pipeline[Any]) -> None:
+        for op in all_operations(self.definition):
+            role = Role.PROVINCE if op.access is ANYONE or Role.PROVINCE in op.access else sorted(op.access)[0]  # type: ignore[operator]
+            token = self.token(fuzzing, role)
+
+            @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(args=arguments_for(op))
+            def call(args: list[Any]) -> None:
+                before = fuzzing.store.max_position()
+                try:
+                    fuzzing.call(op.name, token, args)
+                except InternalError:
+                    pytest.fail(f"{op.name}{tuple(args)!r} failed inside instead of refusing the input")
+                except ServiceError:
+                    assert fuzzing.store.max_position() == before, f"{op.name} recorded something and refused"
+
+            call()

@@ -8,12 +8,12 @@ import pytest
 
 from services.application.definition import DEFINITION
 from shared.pipeline import Pipeline
-from tests.contract.service_contract import ServiceContract
+from tests.contract.service_contract import FuzzedContract
 from tests.support.builders import fill_complete, uscc
 from tests.support.inprocess import Harness
 
 
-class TestApplicationContract(ServiceContract):
+class TestApplicationContract(FuzzedContract):
     definition = DEFINITION
 
     @pytest.fixture

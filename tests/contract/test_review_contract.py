@@ -8,11 +8,11 @@ import pytest
 
 from services.review.definition import DEFINITION
 from shared.pipeline import Pipeline
-from tests.contract.service_contract import ServiceContract
+from tests.contract.service_contract import FuzzedContract
 from tests.support.review_inprocess import Both, all_confirmed
 
 
-class TestReviewContract(ServiceContract):
+class TestReviewContract(FuzzedContract):
     definition = DEFINITION
 
     @pytest.fixture

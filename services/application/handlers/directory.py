@@ -4,34 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from shared import refdata
-from shared.definition import Change, Context
+from shared.definition import Context
 
 from services.application import projections as rm
-from services.application.domain import Enterprise
-from services.application.handlers import identity
 from services.application.store import ApplicationStore
 
 Ctx = Context[ApplicationStore]
-
-
-def register_enterprise(ctx: Ctx, data: dict[str, Any]) -> Change:
-    """identity.register_enterprise, and the enterprise's row in the directory, in the same transaction.
-    (Once identity.register_enterprise writes rm.project_enterprise itself, the declaration can name
-    it again and this goes.)"""
-    change = identity.register_enterprise(ctx, data)
-    registered = [a for a in change.aggregates if isinstance(a, Enterprise)]
-    inner = change.project
-
-    def project(session: Session) -> None:
-        if inner is not None:
-            inner(session)
-        for enterprise in registered:
-            rm.project_enterprise(session, enterprise)
-
-    return Change(change.aggregates, project, change.answer)
 
 
 def within(division_code: str | None) -> list[str] | None:

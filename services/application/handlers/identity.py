@@ -7,7 +7,7 @@ import string
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shared.definition import Change, Context
 from shared.errors import Conflict, InvalidInput, InvalidState, NotAuthenticated
@@ -51,8 +51,11 @@ def register_enterprise(ctx: Ctx, data: dict[str, Any]) -> Change:
     enterprise = Enterprise.register(ctx.now, {"id": str(account_id), "role": "enterprise"}, data["uscc"], data["name"],
                                      data["county_code"], account_id)
     account = Account.register(ctx.now, data["username"], data["name"], hash_password(data["password"]), enterprise.id)
-    return Change([enterprise, account], lambda s: rm.project_account(s, account),
-                  {"account_id": str(account.id), "enterprise_id": str(enterprise.id)})
+    def project(session: Session) -> None:
+        rm.project_account(session, account)
+        rm.project_enterprise(session, enterprise)  # the directory the province searches
+
+    return Change([enterprise, account], project, {"account_id": str(account.id), "enterprise_id": str(enterprise.id)})
 
 
 def login(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
@@ -132,14 +135,6 @@ def deactivate_account(ctx: Ctx, data: dict[str, Any]) -> Change:
 
 def reactivate_account(ctx: Ctx, data: dict[str, Any]) -> Change:
     return _set_active(ctx, data, active=True)
-
-
-def list_accounts(ctx: Ctx, role: str | None) -> list[dict[str, Any]]:
-    query = select(rm.accounts).order_by(rm.accounts.c.role, rm.accounts.c.username)
-    if role:
-        query = query.where(rm.accounts.c.role == role)
-    with ctx.store.reading() as session:
-        return [dict(r) | {"active": bool(r["active"])} for r in session.execute(query).mappings()]
 
 
 def bootstrap_province_account(store: ApplicationStore, username: str, password: str, display_name: str) -> bool:
