@@ -71,6 +71,7 @@ class Anyone:
 ANYONE = Anyone()
 Access = frozenset[Role] | Anyone
 EVERY_ROLE: frozenset[Role] = frozenset(Role)
+ACCOUNT_HOLDERS: frozenset[Role] = EVERY_ROLE - {Role.SERVICE}  # roles with an account behind them
 
 # The parameters of an operation, in the RPC's order. A Schema validates a dict argument and reports
 # its fields at the top level of `details.fields`; a Field validates a plain argument under its name.

@@ -8,7 +8,7 @@ import os
 from marshmallow import fields, validate
 
 from shared.config import Settings
-from shared.definition import ANYONE, EVERY_ROLE, Projection, ServiceDefinition, operation
+from shared.definition import ACCOUNT_HOLDERS, ANYONE, EVERY_ROLE, Projection, ServiceDefinition, operation
 from shared.fields import WholeNumber, identifier
 from shared.identity import SEES_ALL_APPLICATIONS, Role, TokenIssuer
 
@@ -46,8 +46,8 @@ DEFINITION = ServiceDefinition(
         operation("list_campaigns", campaigns.list_campaigns, ANYONE),
         operation("supply_pool", pool.supply_pool, ANYONE, {"query": s.PoolQuerySchema()}),
         # any signed-in account, even one that must still replace its initial password
-        operation("whoami", identity.whoami, EVERY_ROLE, before_password_change=True),
-        operation("change_password", identity.change_password, EVERY_ROLE, {"data": s.ChangePasswordSchema()},
+        operation("whoami", identity.whoami, ACCOUNT_HOLDERS, before_password_change=True),
+        operation("change_password", identity.change_password, ACCOUNT_HOLDERS, {"data": s.ChangePasswordSchema()},
                   before_password_change=True),
         # the province
         operation("provision_account", identity.provision_account, PROVINCE, {"data": s.ProvisionAccountSchema()},

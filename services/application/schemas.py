@@ -18,6 +18,7 @@ from services.application.projections import REVIEW_STAGES, REVIEW_STATUSES
 
 ISSUED_ROLES = [r for r in Role if r not in (Role.ENTERPRISE, Role.SERVICE)]  # enterprises register; services are the system
 
+PROVIDER_ID = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{1,63}$", error="2–64 of a-z 0-9 _ - / 服务商标识为2–64位小写字母、数字、_或-")
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{4,64}$", error="4–64 letters, digits or _.@- / 用户名为4–64位字母、数字或_.@-")
 OWNERSHIP = ("state", "private", "foreign_invested", "joint_stock")  # 国有 民营 三资 股份制
 DOCUMENT_KINDS = ("business_registration", "contract", "invoice", "payment_voucher", "other")
@@ -49,8 +50,8 @@ class RegisterEnterpriseSchema(Schema):
 
 
 class LoginSchema(Schema):
-    username = fields.String(required=True)
-    password = fields.String(required=True)
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
 class ChangePasswordSchema(Schema):
@@ -64,7 +65,7 @@ class ProvisionAccountSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in ISSUED_ROLES]))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     division_code = fields.String(load_default=None)
-    provider_id = fields.String(load_default=None)
+    provider_id = fields.String(load_default=None, validate=PROVIDER_ID)
 
     @validates_schema
     def jurisdiction(self, data: dict[str, Any], **_: Any) -> None:
@@ -141,14 +142,14 @@ class CampaignSettingsSchema(Schema):
 
 
 class ProviderSchema(Schema):
-    provider_id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{1,63}$"))
+    provider_id = fields.String(required=True, validate=PROVIDER_ID)
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     uscc = CreditCode(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class RemoveProviderSchema(Schema):
-    provider_id = fields.String(required=True)
+    provider_id = fields.String(required=True, validate=PROVIDER_ID)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
 
 
@@ -207,7 +208,7 @@ class PlanningSchema(Schema):
 class CloudSectionSchema(Schema):
     """附件2 上云基本情况."""
 
-    provider_id = fields.String()
+    provider_id = fields.String(validate=PROVIDER_ID)
     deployment_mode = fields.String(validate=validate.OneOf(["public", "private", "hybrid", "dedicated"]))
     investments = year_keyed_money()
     first_cloud_date = IsoDate()

@@ -68,5 +68,5 @@ class RankingSchema(Schema):
 class WorklistSchema(Schema):
     view = fields.String(load_default="pending", validate=validate.OneOf(["pending", "overdue", "done"]))
     campaign_code = fields.String(load_default=None)
-    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))
     page_size = WholeNumber(load_default=50, validate=validate.Range(min=1, max=200))

@@ -60,3 +60,18 @@ def test_keys_longer_than_kept_and_absurd_nesting_are_refused(h):
         deep = {"d": deep}
     app_id = ent.start_application("2018")["application_id"]
     assert "values" in refused(h, ent.update_section, app_id, "enterprise", deep)
+
+
+def test_what_the_docs_review_found_is_refused_with_a_typed_error(tmp_path, clock):
+    from shared.errors import Forbidden
+    from shared.identity import SYSTEM
+    from tests.support.review_inprocess import Both
+
+    both = Both(tmp_path, clock)
+    h = both.app
+    with pytest.raises(InvalidInput) as e:  # a page no list has: refused, not an overflow inside
+        both.review(h.province).worklist({"page": 2**62})
+    assert "page" in e.value.details["fields"]
+    assert "username" in refused(h, h.anonymous.login, {"username": "u" * 65, "password": "x"})
+    with pytest.raises(Forbidden):  # the system's own token has no password to change
+        h.as_token(h.issuer.issue(SYSTEM)).change_password({"old_password": "x" * 10, "new_password": "y1" * 6})
