@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,30 @@ from typing import Any
 from stdnum.cn import uscc as stdnum_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def real_pdf(title: str) -> bytes:
+    """A one-page PDF a real parser reads (evidence is checked whole, not by its first bytes)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def real_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+PDF = real_pdf("test evidence")
+PNG = real_png()
 
 
 def uscc(region: str = "130102", serial: int = 1, kind: str = "91") -> str:

@@ -387,6 +387,23 @@ def test_evidence_type_size_and_content_are_checked(h):
                                      "content_base64": b.b64(b.PDF), "contract_id": "nope"})
 
 
+def test_evidence_is_read_whole_named_by_its_type_and_its_name_cleaned(h):
+    ent, app_id = started(h)
+    ent.save_contract(app_id, b.CONTRACTS[0])
+    doc = {"kind": "invoice", "content_type": "application/pdf", "contract_id": "c2017"}
+    disguised = b"%PDF-1.4\n" + b"PK\x03\x04 anything else entirely" * 20  # starts right, is not a PDF
+    with pytest.raises(InvalidInput) as e:
+        ent.attach_document(app_id, doc | {"filename": "invoice.pdf", "content_base64": b.b64(disguised)})
+    assert set(e.value.details["fields"]) == {"content_base64"}
+    with pytest.raises(InvalidInput) as e:
+        ent.attach_document(app_id, doc | {"filename": "invoice.exe", "content_base64": b.b64(b.PDF)})
+    assert set(e.value.details["fields"]) == {"filename"}
+    tricky = "../../etc/\u202efdp.exe\u200b.pdf"  # a folder, a right-to-left override, a zero-width space
+    answer = ent.attach_document(app_id, doc | {"filename": tricky, "content_base64": b.b64(b.PDF)})
+    shown = ent.get_application(app_id)["documents"]
+    assert [d["filename"] for d in shown if d["document_id"] == answer["document_id"]] == ["fdp.exe.pdf"]
+
+
 def test_form_fields_are_validated_with_every_error_at_once(h):
     ent, app_id = started(h)
     with pytest.raises(InvalidInput) as e:

@@ -17,6 +17,7 @@ from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import Ineligible, InvalidInput, NotFound
 
+from services.application import evidence
 from services.application import projections as rm
 from services.application.domain import Application, Enterprise, Status, application_id_for
 from services.application.eligibility import RULE_SET_VERSION
@@ -25,13 +26,6 @@ from services.application.events import contract
 from services.application.store import ApplicationStore
 
 Ctx = Context[ApplicationStore]
-
-SIGNATURES = {  # content sniffing: the bytes must be what the declared type says
-    "application/pdf": (b"%PDF",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-
 
 # ------------------------------------------------------------------ access
 def subject(app: Application) -> Subject:
@@ -112,18 +106,24 @@ def attach_document(ctx: Ctx, application_id: str, document: dict[str, Any]) -> 
     app = own_open_application(ctx, application_id)
     terms = ctx.store.campaign(app.campaign_code).terms
     content: bytes = document["content"]
+    content_type, filename = document["content_type"], evidence.clean_filename(document["filename"])
     errors: dict[str, list[str]] = {}
-    if document["content_type"] not in terms.evidence_content_types:
+    if content_type not in terms.evidence_content_types:
         errors["content_type"] = [f"allowed: {', '.join(terms.evidence_content_types)} / 仅允许这些文件类型"]
-    elif not content.startswith(SIGNATURES.get(document["content_type"], (b"",))):
-        errors["content_base64"] = ["the content is not of the declared type / 文件内容与类型不符"]
-    if len(content) > terms.evidence_max_bytes:
+    elif len(content) > terms.evidence_max_bytes:
         errors["content_base64"] = [f"larger than {terms.evidence_max_bytes} bytes / 文件过大"]
+    elif not evidence.readable(content, content_type):
+        errors["content_base64"] = [evidence.NOT_READABLE]
+    if not filename:
+        errors["filename"] = ["no usable file name / 文件名无效"]
+    elif content_type in evidence.EXTENSIONS and not evidence.extension_matches(filename, content_type):
+        errors["filename"] = [f"a {content_type} file is named {' or '.join(evidence.EXTENSIONS[content_type])} "
+                              f"/ 文件扩展名与类型不符"]
     if errors:
         raise InvalidInput.fields(errors)
     sha256 = hashlib.sha256(content).hexdigest()
     meta = {"document_id": f"d-{sha256[:12]}-{secrets.token_hex(2)}", "kind": document["kind"],
-            "filename": document["filename"], "content_type": document["content_type"], "size": len(content),
+            "filename": filename, "content_type": content_type, "size": len(content),
             "sha256": sha256, "contract_id": document.get("contract_id")}
     app.attach_document(ctx.now, ctx.actor(), meta)
     return saved(app, lambda s: rm.store_content(s, sha256, content), document_id=meta["document_id"], sha256=sha256)
