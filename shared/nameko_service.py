@@ -8,6 +8,7 @@ Only the services' `service.py` modules and RPC clients import this; domain code
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from typing import Any, Callable
@@ -24,7 +25,7 @@ import shared.messages  # noqa: F401  (bilingual field messages for every input 
 from shared import identity
 from shared.config import Settings, settings_from_env
 from shared.definition import Runtime, ServiceDefinition
-from shared.errors import ALL_ERRORS
+from shared.errors import ALL_ERRORS, InternalError, ServiceError
 from shared.follower import Follower, dispatch
 from shared.identity import ServiceCredential, TokenIssuer
 from shared.pipeline import Pipeline, all_operations
@@ -42,6 +43,29 @@ identity.offload = identity.bounded(tpool.execute, int(os.environ.get("HBCLOUD_P
 # Errors cross RPC as the same classes: nameko rebuilds registered exceptions on the caller's side.
 for _cls in ALL_ERRORS:
     nameko_exceptions.registry[nameko_exceptions.get_module_path(_cls)] = _cls
+
+
+class RejectedCallsInOneLine(logging.Filter):
+    """nameko logs every exception a worker raised as an ERROR with its traceback. A typed refusal
+    (bad input, no token, not found) is the caller's matter: one WARNING line with the code, and no
+    traceback; only an internal error keeps its trace (the pipeline logged it already)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ServiceError) and not isinstance(error, InternalError):
+            worker = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "rejected %s: %s %s", (worker, error.code, _short(error.details))
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _short(details: Any, limit: int = 300) -> str:
+    text = json.dumps(details, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+logging.getLogger("nameko.containers").addFilter(RejectedCallsInOneLine())
 
 
 def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:

@@ -49,3 +49,14 @@ def test_a_plain_kombu_client_calls_and_reads_typed_errors_as_json(system):
     assert bad["code"] == "invalid_input" and set(bad["details"]["fields"]) == {"username", "password"}
     anonymous = plain_call(system, "whoami", [])["error"]["payload"]
     assert anonymous["code"] == "not_authenticated" and anonymous["details"] == {"reason": "missing_token"}
+
+
+def test_a_rejected_call_is_one_warning_line_in_the_service_log(system):
+    system.start_service("application")
+    plain_call(system, "whoami", [])  # no token
+    plain_call(system, "login", [{"username": "x" * 10_000, "password": None}])  # absurd input
+    log = system.logs()
+    rejected = [line for line in log.splitlines() if "rejected" in line]
+    assert all(" WARNING " in line for line in rejected), rejected
+    assert any("application.whoami" in line for line in rejected) and any("application.login" in line for line in rejected)
+    assert "Traceback" not in log and "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" not in log
