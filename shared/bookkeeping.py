@@ -18,6 +18,7 @@ class Bookkeeping:
     idempotency: Table
     sessions: Table
     providers: Table
+    installation: Table
 
 
 _made: dict[str, Bookkeeping] = {}
@@ -64,6 +65,9 @@ def bookkeeping(service: str) -> Bookkeeping:
         ),
         sessions=sessions,
         providers=providers,
+        # One row: this installation's id, drawn at random when the store is first created.
+        installation=Table(f"{service}_installation", md, Column("name", String(32), primary_key=True),
+                           Column("value", String(64), nullable=False)),
     )
     _made[service] = made
     return made

@@ -80,6 +80,13 @@ def is_the_application(event: Any) -> str:
     return str(event.originator_id)
 
 
+def event_id(installation: str, source: str, aggregate_id: Any, aggregate_version: int) -> str:
+    """The same for the same event however often it is published (deduplicate on it), and different
+    in another installation replaying the same history: a subscriber that deduplicates across
+    environments (a test system and production) must not drop real events."""
+    return str(uuid5(EVENT_ID_NAMESPACE, f"{installation}:{source}:{aggregate_id}:{aggregate_version}"))
+
+
 class Contract:
     """One service's public event types."""
 
@@ -112,10 +119,10 @@ class Contract:
     def public_type(self, event: Any) -> PublicType:
         return self._by_class[type(event)]
 
-    def envelope(self, position: int, event: Any) -> dict[str, Any]:
+    def envelope(self, position: int, event: Any, installation: str) -> dict[str, Any]:
         public = self.public_type(event)
         return {
-            "event_id": str(uuid5(EVENT_ID_NAMESPACE, f"{self.source}:{event.originator_id}:{event.originator_version}")),
+            "event_id": event_id(installation, self.source, event.originator_id, event.originator_version),
             "type": public.name,
             "schema_version": public.version,
             "source": self.source,
@@ -128,16 +135,17 @@ class Contract:
             "data": public.schema().dump(event),
         }
 
-    def history(self, events: Any) -> list[dict[str, Any]]:
+    def history(self, events: Any, installation: str) -> list[dict[str, Any]]:
         """One aggregate's events as envelopes, oldest first, for replay views. Stored events do not
         carry their log position, so the answer has none."""
-        return [{k: v for k, v in self.envelope(0, e).items() if k != "position"} for e in events]
+        return [{k: v for k, v in self.envelope(0, e, installation).items() if k != "position"} for e in events]
 
-    def envelopes(self, mapper: Mapper[UUID], notifications: Sequence[Notification]) -> list[dict[str, Any]]:
+    def envelopes(self, mapper: Mapper[UUID], notifications: Sequence[Notification],
+                  installation: str) -> list[dict[str, Any]]:
         envelopes = []
         for n in notifications:
             try:
-                envelopes.append(self.envelope(n.id, mapper.to_domain_event(n)))
+                envelopes.append(self.envelope(n.id, mapper.to_domain_event(n), installation))
             except Exception as e:
                 raise UnreadableEvent(self.source, n.id, f"{type(e).__name__}: {e}") from e
         return envelopes
@@ -157,7 +165,7 @@ def log_page(store: Any, contract: Contract, after: int, limit: int) -> dict[str
     unreadable record is reported as the integrity failure it is, naming its position."""
     notifications = store.notification_log.select(start=after + 1, limit=limit)
     try:
-        envelopes = contract.envelopes(store.mapper, notifications)
+        envelopes = contract.envelopes(store.mapper, notifications, store.installation_id)
     except UnreadableEvent as e:
         raise IntegrityFailure({"source": e.source, "position": e.position, "reason": e.reason}) from None
     return {"source": contract.source, "notifications": envelopes, "max_position": store.max_position()}

@@ -34,6 +34,9 @@ class PublishedLog(Transactions, Protocol):
     @property
     def mapper(self) -> Mapper[UUID]: ...
 
+    @property
+    def installation_id(self) -> str: ...  # part of every event_id (shared/contract.py)
+
 
 class TrackingStore(Transactions, Protocol):
     """What a follower writes to: events with the upstream position they came from, atomically."""

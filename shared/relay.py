@@ -72,7 +72,7 @@ class OutboxRelay:
                 notifications = self.store.notification_log.select(start=start + 1, limit=self.batch)
                 if not notifications:
                     return sent
-                envelopes = self.contract.envelopes(self.store.mapper, notifications)
+                envelopes = self.contract.envelopes(self.store.mapper, notifications, self.store.installation_id)
                 self._publish(envelopes)
                 last = envelopes[-1]["position"]
                 if self._after_publish is not None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence, TypeVar, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
-from sqlalchemy import CursorResult, MetaData, Result, Table, event
+from sqlalchemy import CursorResult, MetaData, Result, Table, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,6 +98,22 @@ class ServiceStore(Application):
         self.books.metadata.create_all(engine)
         if self.read_models is not None:
             self.read_models.create_all(engine)
+        self.installation_id = self._installation_id()
+
+    def _installation_id(self) -> str:
+        """This installation's id (part of every event_id), made once; replicas and restarts share it."""
+        table = self.books.installation
+        for _ in range(2):
+            with self.reading() as session:
+                found = session.execute(select(table.c.value).where(table.c.name == "id")).scalar()
+            if found:
+                return str(found)
+            try:
+                with self.transaction() as session:
+                    session.execute(insert(table).values(name="id", value=str(uuid4())))
+            except Exception:  # another process made it first: read theirs
+                continue
+        raise RuntimeError("cannot record the installation id")
 
     def construct_factory(self, env: Any) -> StoreFactory:  # type: ignore[override]
         return StoreFactory(env)

@@ -45,3 +45,26 @@ def test_an_old_shape_is_upcast_to_the_newest_the_consumer_knows(monkeypatch):
     read = kit.read_envelope(envelope())
     assert read["schema_version"] == 3 and read["data"] == {"amount_yuan": "1.00", "currency": "CNY"}
     assert kit.read_envelope(envelope(schema_version=3, data={"amount_yuan": "2.00", "currency": "CNY"}))["data"]["amount_yuan"] == "2.00"
+
+
+def test_event_ids_are_stable_in_an_installation_and_differ_in_another(tmp_path):
+    """Two deployments replaying the same history publish different event ids, so a subscriber
+    deduplicating across environments drops nothing real; one installation keeps its ids."""
+    from datetime import datetime, timezone
+    from uuid import UUID
+
+    from shared.contract import log_page
+    from tests.support.pingpong import Ping, PingStore, ping_contract
+
+    same_id = UUID("12345678-1234-5678-1234-567812345678")
+
+    def replay(path) -> list[str]:
+        store = PingStore(f"sqlite:///{path}")
+        if store.max_position() == 0:
+            store.record(Ping._begin(Ping.Pinged, same_id, datetime(2018, 12, 3, tzinfo=timezone.utc),
+                                     {"id": "t", "role": "service"}, n=1, poison=False))
+        return [n["event_id"] for n in log_page(store, ping_contract, 0, 10)["notifications"]]
+
+    production, test_system = replay(tmp_path / "a.sqlite"), replay(tmp_path / "b.sqlite")
+    assert production != test_system
+    assert replay(tmp_path / "a.sqlite") == production  # reopened (a restart, a replica): the same ids

@@ -181,7 +181,7 @@ def get_application(ctx: Ctx, application_id: str, version: int | None) -> dict[
 def application_history(ctx: Ctx, application_id: str) -> list[dict[str, Any]]:
     """Every event of the application, oldest first, as its public envelope."""
     app = visible_application(ctx, application_id)
-    return contract.history(ctx.store.events.get(app.id))
+    return contract.history(ctx.store.events.get(app.id), ctx.store.installation_id)
 
 
 def my_applications(ctx: Ctx) -> list[dict[str, Any]]:

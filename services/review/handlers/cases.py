@@ -102,7 +102,7 @@ def get_case(ctx: Ctx, application_id: str) -> dict[str, Any]:
 
 def case_history(ctx: Ctx, application_id: str) -> list[dict[str, Any]]:
     case = visible_case(ctx, application_id)
-    return contract.history(ctx.store.events.get(case.id))
+    return contract.history(ctx.store.events.get(case.id), ctx.store.installation_id)
 
 
 def worklist(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
