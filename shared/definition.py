@@ -131,6 +131,9 @@ class Operation:
     # Fields of the answer given once and never stored (an initial password): a retry with the same
     # idempotency key answers them as null, listed under `withheld`.
     secret_answer: tuple[str, ...] = ()
+    # Jurisdiction before input: called as locate(ctx, **identifying arguments) before the rest of
+    # the input is validated; raises not_found (outside the caller's jurisdiction) or forbidden.
+    locate: Handler | None = None
 
     @property
     def public(self) -> bool:
@@ -139,9 +142,10 @@ class Operation:
 
 def operation(name: str, handler: Handler, access: Access, params: Params | None = None, *,
               idempotent: bool = False, before_password_change: bool = False, summary: str = "",
-              rate_limit: int | None = None, secret_answer: tuple[str, ...] = ()) -> Operation:
+              rate_limit: int | None = None, secret_answer: tuple[str, ...] = (),
+              locate: Handler | None = None) -> Operation:
     return Operation(name, handler, access, dict(params or {}), idempotent, before_password_change, summary, rate_limit,
-                     secret_answer)
+                     secret_answer, locate)
 
 
 EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None

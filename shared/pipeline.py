@@ -68,6 +68,8 @@ class Pipeline(Generic[S]):
                 self._authorize(op, caller)
             if op.name in self.limits:
                 self.limits[op.name].take(self.store.clock.now())
+            if op.locate is not None and caller is not None:
+                self._locate(op, caller, args, dict(kwargs or {}))
             arguments, key = self._validate(op, args, dict(kwargs or {}))
             request = _digest(op.name, arguments)
             if key is not None:
@@ -103,9 +105,8 @@ class Pipeline(Generic[S]):
             raise Forbidden({"required_roles": sorted(r.value for r in op.access)})
 
     @staticmethod
-    def _validate(op: Operation, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-        """Bind the call's arguments to the declared parameters and validate them all; every bad
-        argument and field is reported at once."""
+    def _bind(op: Operation, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The call's arguments by declared parameter name, and what does not bind."""
         names = list(op.params) + ([IDEMPOTENCY_KEY] if op.idempotent else [])
         errors: dict[str, Any] = {}
         if len(args) > len(names):
@@ -118,6 +119,31 @@ class Pipeline(Generic[S]):
                 errors[name] = ["given twice / 参数重复"]
             else:
                 given[name] = value
+        return given, errors
+
+    def _locate(self, op: Operation, caller: Principal, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        """Jurisdiction before the rest of the input: the operation's `locate` gets the identifying
+        arguments it names (an application id) and refuses what the caller may not act on. When
+        those arguments are themselves bad, validation reports them with everything else."""
+        assert op.locate is not None
+        wanted = [p for p in inspect.signature(op.locate).parameters if p != "ctx"]
+        given, _ = self._bind(op, args, kwargs)
+        located = {}
+        for name in wanted:
+            spec = op.params[name]
+            value = given.get(name, missing)
+            if isinstance(spec, Schema) or value is missing or inputs.problems(value):
+                return
+            try:
+                located[name] = spec.deserialize(value)
+            except ValidationError:
+                return
+        op.locate(Context(self.runtime, caller, self.store.clock.now()), **located)
+
+    def _validate(self, op: Operation, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Bind the call's arguments to the declared parameters and validate them all; every bad
+        argument and field is reported at once."""
+        given, errors = self._bind(op, args, kwargs)
         loaded: dict[str, Any] = {}
         for name, spec in op.params.items():
             value = given.get(name, missing)

@@ -12,7 +12,7 @@ from shared.identity import SEES_ALL_APPLICATIONS, Role
 
 from services.review import projections as rm
 from services.review import schemas as s
-from services.review.domain import ReviewCase
+from services.review.domain import CITY, COUNTY, PROVIDER, ReviewCase
 from services.review.events import contract
 from services.review.handlers import cases, deadlines, following, rankings
 from services.review.store import ReviewStore
@@ -32,11 +32,11 @@ DEFINITION = ServiceDefinition(
     contract=contract,
     operations=[
         operation("provider_answer", cases.provider_answer, frozenset({Role.PROVIDER}),
-                  {"application_id": APP_ID, "data": s.ProviderAnswerSchema()}),
+                  {"application_id": APP_ID, "data": s.ProviderAnswerSchema()}, locate=cases.locate_step(PROVIDER)),
         operation("county_review", cases.county_review, frozenset({Role.COUNTY, Role.CITY}),
-                  {"application_id": APP_ID, "data": s.CountyReviewSchema()}),
+                  {"application_id": APP_ID, "data": s.CountyReviewSchema()}, locate=cases.locate_step(COUNTY)),
         operation("city_review", cases.city_review, frozenset({Role.CITY}),
-                  {"application_id": APP_ID, "data": s.CityReviewSchema()}),
+                  {"application_id": APP_ID, "data": s.CityReviewSchema()}, locate=cases.locate_step(CITY)),
         operation("rank_recommendations", rankings.rank_recommendations, frozenset({Role.CITY}),
                   {"data": s.RankingSchema()}),
         operation("get_case", cases.get_case, IN_SCOPE, {"application_id": APP_ID}),

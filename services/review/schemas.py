@@ -10,6 +10,12 @@ from shared.fields import WholeNumber
 REMARK = validate.Length(max=4000)
 
 
+def needs_reasons(data: dict[str, Any], *decisions: str) -> None:
+    """A return or a rejection states its reasons: reported with every other bad field at once."""
+    if data.get("decision") in decisions and not data.get("reasons"):
+        raise ValidationError({"reasons": ["state the reasons / 须说明理由"]})
+
+
 class ItemSchema(Schema):
     confirmed = fields.Boolean(required=True)
     remark = fields.String(load_default="", validate=REMARK)
@@ -30,6 +36,10 @@ class ProviderAnswerSchema(Schema):
     reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
     remarks = fields.String(load_default="", validate=REMARK)
 
+    @validates_schema(skip_on_field_errors=False)
+    def reasons_given(self, data: dict[str, Any], **_: Any) -> None:
+        needs_reasons(data, "reject")
+
 
 class ChecklistEntrySchema(Schema):
     matches_original = fields.Boolean(required=True)
@@ -47,11 +57,19 @@ class CountyReviewSchema(Schema):
     reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
     remarks = fields.String(load_default="", validate=REMARK)
 
+    @validates_schema(skip_on_field_errors=False)
+    def reasons_given(self, data: dict[str, Any], **_: Any) -> None:
+        needs_reasons(data, "return", "reject")
+
 
 class CityReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["recommend", "decline", "return"]))
     opinion = fields.String(required=True, validate=validate.Length(min=2, max=4000))
     reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
+
+    @validates_schema(skip_on_field_errors=False)
+    def reasons_given(self, data: dict[str, Any], **_: Any) -> None:
+        needs_reasons(data, "return")
 
 
 class RankingSchema(Schema):

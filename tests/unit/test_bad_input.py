@@ -75,3 +75,12 @@ def test_what_the_docs_review_found_is_refused_with_a_typed_error(tmp_path, cloc
     assert "username" in refused(h, h.anonymous.login, {"username": "u" * 65, "password": "x"})
     with pytest.raises(Forbidden):  # the system's own token has no password to change
         h.as_token(h.issuer.issue(SYSTEM)).change_password({"old_password": "x" * 10, "new_password": "y1" * 6})
+
+
+def test_an_application_outside_the_callers_reach_is_not_found_before_its_input_is_judged(h):
+    ent = h.enterprise("steelworks")
+    app_id = ent.start_application("2018")["application_id"]
+    other = h.enterprise("another", serial=2)
+    from shared.errors import NotFound
+    with pytest.raises(NotFound):
+        other.update_section(app_id, "no-such-section", {"employees": -1})

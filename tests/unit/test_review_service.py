@@ -286,3 +286,18 @@ def test_two_reviewers_acting_at_once_do_not_both_succeed(both, reviewers, monke
     monkeypatch.setattr(both.store, "get", lambda kind, aggregate_id, version=None: stale)
     with pytest.raises(Conflict):
         reviewers["provider"].provider_answer(app_id, all_confirmed())
+
+
+def test_jurisdiction_is_checked_before_the_input_and_every_bad_field_is_reported_at_once(both, reviewers):
+    _, app_id = both.submitted()
+    with pytest.raises(NotFound):  # outside its county: nothing to learn, not even what the input lacks
+        reviewers["other_county"].county_review(app_id, {})
+    with pytest.raises(Forbidden):  # its case, not its step
+        reviewers["city"].county_review(app_id, {})
+    with pytest.raises(NotFound):
+        reviewers["other_provider"].provider_answer(app_id, {"decision": "maybe"})
+    reviewers["provider"].provider_answer(app_id, all_confirmed())
+    reviewers["county"].county_review(app_id, checklist_all_match(reviewers["county"].get_case(app_id)))
+    with pytest.raises(InvalidInput) as e:
+        reviewers["city"].city_review(app_id, {"decision": "return"})
+    assert set(e.value.details["fields"]) == {"opinion", "reasons"}

@@ -46,6 +46,11 @@ def visible_application(ctx: Ctx, application_id: str, version: int | None = Non
     return app if version is None else ctx.store.get(Application, app_id, version)
 
 
+def locate_application(ctx: Ctx, application_id: str) -> None:
+    """Jurisdiction before input (the pipeline's `locate`): outside it the application does not exist."""
+    visible_application(ctx, application_id)
+
+
 def own_open_application(ctx: Ctx, application_id: str) -> Application:
     app = visible_application(ctx, application_id)
     ctx.store.campaign(app.campaign_code).terms.check_open(ctx.now)

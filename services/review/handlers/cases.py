@@ -64,6 +64,19 @@ def case_to_act_on(ctx: Ctx, application_id: str, stage: str) -> ReviewCase:
     return case
 
 
+def locate_case(ctx: Ctx, application_id: str) -> None:
+    """Jurisdiction before input (the pipeline's `locate`): outside it the case does not exist."""
+    visible_case(ctx, application_id)
+
+
+def locate_step(stage: str) -> Any:
+    def locate(ctx: Ctx, application_id: str) -> None:
+        """Jurisdiction and the caller's step, before the rest of the input is looked at."""
+        case_to_act_on(ctx, application_id, stage)
+
+    return locate
+
+
 # ------------------------------------------------------------------ reviewers' commands
 def provider_answer(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
     case = case_to_act_on(ctx, application_id, PROVIDER)
