@@ -18,7 +18,7 @@ from eventlet import tpool
 from nameko import exceptions as nameko_exceptions
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import shared.messages  # noqa: F401  (bilingual field messages for every input schema)
@@ -187,12 +187,27 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER))
 
 
+class ReplySafeRpc(nameko_rpc.Rpc):  # type: ignore[misc]
+    """nameko's RPC entrypoint, except that a reply that cannot be sent (the broker died with calls
+    in flight) is logged instead of killing the whole container, relay and followers with it. The
+    request stays unacknowledged, so the broker delivers it again once it is back; commands that
+    matter carry an idempotency key, and the caller's retry acts once."""
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as e:
+            log.warning("could not send the reply of %s (%s: %s); the request will be delivered again",
+                        worker_ctx, type(e).__name__, e)
+            return result, exc_info
+
+
 def _rpc_method(name: str) -> Callable[..., Any]:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         return self.runtime.call(name, args, kwargs)
 
     method.__name__ = method.__qualname__ = name
-    return rpc(method)  # type: ignore[no-any-return]
+    return ReplySafeRpc.decorator(method)  # type: ignore[no-any-return]
 
 
 def _prompt_entrypoint(upstream: str) -> Callable[..., None]:
