@@ -17,7 +17,9 @@ import eventlet
 from eventlet import tpool
 from nameko import exceptions as nameko_exceptions
 from nameko.events import event_handler
+from kombu import Producer
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 from nameko import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -25,7 +27,7 @@ import shared.messages  # noqa: F401  (bilingual field messages for every input 
 from shared import identity
 from shared.config import Settings, settings_from_env
 from shared.definition import Runtime, ServiceDefinition
-from shared.errors import ALL_ERRORS, InternalError, ServiceError
+from shared.errors import ALL_ERRORS, InternalError, InvalidInput, ServiceError
 from shared.follower import Follower, dispatch
 from shared.identity import ServiceCredential, TokenIssuer
 from shared.pipeline import Pipeline, all_operations
@@ -66,6 +68,31 @@ def _short(details: Any, limit: int = 300) -> str:
 
 
 logging.getLogger("nameko.containers").addFilter(RejectedCallsInOneLine())
+
+
+def _refuse_undecodable(consumer: Any, message: Any, exc: Exception) -> None:
+    """A request whose body is not JSON (or is nested past what a parser follows) gets a typed
+    answer instead of silence, and the log gets one line instead of the whole body (kombu's default
+    wrote all of it: 200 KB for one absurd request)."""
+    size = len(message.body or b"")
+    log.warning("refused an undecodable message (%s, %d bytes): %s", message.content_type, size, type(exc).__name__)
+    reply_to, correlation_id = message.properties.get("reply_to"), message.properties.get("correlation_id")
+    if reply_to and correlation_id:
+        payload = str(InvalidInput.fields({"body": ["not a JSON object {\"args\": [...], \"kwargs\": {...}} "
+                                                    "/ 请求体须为JSON对象"]}))
+        reply = {"result": None, "error": {"exc_type": "InvalidInput", "exc_path": "shared.errors.InvalidInput",
+                                           "exc_args": [payload], "value": payload}}
+        try:
+            Producer(message.channel).publish(json.dumps(reply), exchange=RPC_EXCHANGE, routing_key=reply_to,
+                                              correlation_id=correlation_id, content_type="application/json",
+                                              content_encoding="utf-8")
+        except Exception:
+            log.warning("could not answer the undecodable message", exc_info=True)
+    message.ack()
+
+
+RPC_EXCHANGE = "nameko-rpc"
+QueueConsumer.on_decode_error = _refuse_undecodable
 
 
 def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:

@@ -60,3 +60,37 @@ def test_a_rejected_call_is_one_warning_line_in_the_service_log(system):
     assert all(" WARNING " in line for line in rejected), rejected
     assert any("application.whoami" in line for line in rejected) and any("application.login" in line for line in rejected)
     assert "Traceback" not in log and "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" not in log
+
+
+def raw_request(system: Any, body: str, timeout: float = 10.0) -> dict[str, Any]:
+    """A request body as sent, not as a JSON library would make it."""
+    import uuid
+
+    from kombu import Connection, Exchange, Producer, Queue
+
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    key = f"raw-{uuid.uuid4()}"
+    replies: list[Any] = []
+    with Connection(system.amqp_uri) as conn:
+        channel = conn.channel()
+        queue = Queue(key, exchange=exchange, routing_key=key, exclusive=True, auto_delete=True)
+        queue(channel).declare()
+        Producer(channel).publish(body, exchange=exchange, routing_key="application.reference_data",
+                                  content_type="application/json", content_encoding="utf-8", reply_to=key,
+                                  correlation_id="raw-1")
+        with conn.Consumer(queue, callbacks=[lambda b, m: (replies.append(b), m.ack())], accept=["json"]):
+            conn.drain_events(timeout=timeout)
+    reply: dict[str, Any] = replies[0]
+    return reply
+
+
+def test_a_body_that_is_not_json_or_nested_absurdly_gets_an_answer_and_one_log_line(system):
+    system.start_service("application")
+    for body in ("this is {not json", "[" * 100_000 + "]" * 100_000, json.dumps({"args": [[[[[["x"]]]]] * 40], "kwargs": {}})):
+        reply = raw_request(system, body)
+        assert reply["result"] is None and reply["error"]["exc_type"] == "InvalidInput"
+        assert json.loads(reply["error"]["exc_args"][0])["code"] == "invalid_input"
+    log = system.logs()
+    assert "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" not in log and len(log) < 60_000
+    with system.rpc() as c:  # and the service is none the worse
+        assert c.application.reference_data("contacts")
