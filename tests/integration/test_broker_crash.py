@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -123,5 +123,101 @@ def test_a_broker_killed_under_load_does_not_kill_the_service(tmp_path, own_brok
         wait_until(answers, timeout=90, what="the service to answer again after the broker came back", context=system.logs)
         stop.set()
         assert service.poll() is None, system.logs()
+    finally:
+        system.close()
+
+
+def prepared_applications(data_dir: Path, n: int, secret: str) -> list[tuple[str, str]]:
+    """n complete, unsubmitted applications, made in-process on the store the service will open
+    (with the province account the harness uses), so the test measures only the submissions."""
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI, FixedClock
+    from tests.support.builders import fill_complete
+    from tests.support.inprocess import Harness
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI)),
+                secret=secret)
+    h.open_2018()
+    prepared = []
+    for i in range(n):
+        ent = h.enterprise(f"load-{i:04d}", serial=7000 + i)
+        app_id = ent.start_application("2018")["application_id"]
+        fill_complete(ent, app_id)
+        prepared.append((str(ent.token), app_id))
+    h.store.close()
+    return prepared
+
+
+def test_submissions_through_a_killed_service_and_a_dead_broker_are_each_recorded_once(tmp_path, own_broker):
+    """Concurrent portals submit, retrying with their idempotency keys whatever fails; meanwhile the
+    review service is SIGKILLed and restarted, and the broker is SIGKILLed and stays down 20 s.
+    Afterwards: every application submitted exactly once, one review case each, nothing parked."""
+    from shared.client import cluster
+
+    base = tmp_path / "system"
+    base.mkdir()
+    system = System(base, f"amqp://guest:guest@127.0.0.1:{PORT}//")
+    n = 40
+    prepared = prepared_applications(base / "data", n, system.env["HBCLOUD_TOKEN_SECRET"])
+    try:
+        system.start_service("application")
+        review = system.start_service("review")
+        answered: dict[str, Any] = {}
+
+        def submit(token: str, app_id: str) -> None:
+            deadline = time.monotonic() + 240
+            while app_id not in answered and time.monotonic() < deadline:
+                try:
+                    with cluster(system.amqp_uri, token, timeout=10) as c:
+                        answered[app_id] = c.application.submit(app_id, idempotency_key=f"submit-{app_id}")
+                except Exception:
+                    time.sleep(0.5)  # the broker or the service is away: the portal retries the same key
+
+        portals = [threading.Thread(target=submit, args=p, daemon=True) for p in prepared]
+        for t in portals:
+            t.start()
+        time.sleep(1)
+        system.stop(review, kill=True)  # with submissions in flight
+        review = system.start_service("review")
+        own_broker.kill()
+        time.sleep(20)
+        own_broker.start()
+        for t in portals:
+            t.join(timeout=240)
+        assert len(answered) == n, f"{n - len(answered)} submissions never answered\n" + system.logs()
+
+        def page() -> dict[str, Any]:
+            def attempt() -> dict[str, Any] | None:
+                try:
+                    with cluster(system.amqp_uri, system.province_token(), timeout=10) as c:
+                        found: dict[str, Any] = c.application.get_notifications(0, 1000)
+                        return found
+                except Exception:
+                    return None  # the services reconnect to the restarted broker with a backoff
+
+            found: dict[str, Any] = wait_until(attempt, timeout=120, what="the application service to answer again",
+                                               context=system.logs)
+            return found
+
+        submitted = [e["application_id"] for e in page()["notifications"] if e["type"] == "application.submitted"]
+        assert sorted(submitted) == sorted(app_id for _, app_id in prepared)  # each once: nothing lost, nothing doubled
+        head = page()["max_position"]
+
+        def review_caught_up() -> dict[str, Any] | None:
+            try:
+                with cluster(system.amqp_uri, system.province_token(), timeout=10) as c:
+                    health: dict[str, Any] = c.review.health()
+            except Exception:
+                return None
+            return health if health["tracked"]["application"] >= head else None
+
+        health = wait_until(review_caught_up, timeout=120, what="review to process every application event",
+                            context=system.logs)
+        assert health["parked"] == 0
+        with system.rpc(system.province_token()) as c:
+            assert c.review.progress("2018")["cases_total"] == n
+        assert review.poll() is None, system.logs()
     finally:
         system.close()
