@@ -35,8 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from tests.support import builders as b  # noqa: E402
-from tests.support.builders import fill_complete  # noqa: E402
-from tests.support.inprocess import Harness  # noqa: E402
+from tests.support.inprocess import prepared_applications  # noqa: E402
 from tests.support.system import System  # noqa: E402
 
 SECRET = "integration-test-secret-32-bytes-long"
@@ -58,18 +57,7 @@ def timed(calls: list) -> list[float]:
 
 def prepare_applications(data_dir: Path, n: int) -> list[tuple[str, str]]:
     """n complete, unsubmitted applications, made in-process on the store the service will open."""
-    clock = FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", clock, secret=SECRET)
-    h.open_2018()
-    prepared = []
-    for i in range(n):
-        ent = h.enterprise(f"bench-{i:04d}", serial=5000 + i)
-        app_id = ent.start_application("2018")["application_id"]
-        fill_complete(ent, app_id)
-        prepared.append((ent.token, app_id))
-    h.store.close()
-    return prepared
+    return prepared_applications(data_dir, n, SECRET, prefix="bench", first_serial=5000)
 
 
 def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]:

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import pytest
 
 from shared.errors import ServiceError
+from tests.support.inprocess import prepared_applications
 from tests.support.system import System, wait_until
 
 PORT = 5699
@@ -130,29 +131,6 @@ def test_a_broker_killed_under_load_does_not_kill_the_service(tmp_path, own_brok
         assert service.poll() is None, system.logs()
     finally:
         system.close()
-
-
-def prepared_applications(data_dir: Path, n: int, secret: str) -> list[tuple[str, str]]:
-    """n complete, unsubmitted applications, made in-process on the store the service will open
-    (with the province account the harness uses), so the test measures only the submissions."""
-    from datetime import datetime
-
-    from shared.clock import SHANGHAI, FixedClock
-    from tests.support.builders import fill_complete
-    from tests.support.inprocess import Harness
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI)),
-                secret=secret)
-    h.open_2018()
-    prepared = []
-    for i in range(n):
-        ent = h.enterprise(f"load-{i:04d}", serial=7000 + i)
-        app_id = ent.start_application("2018")["application_id"]
-        fill_complete(ent, app_id)
-        prepared.append((str(ent.token), app_id))
-    h.store.close()
-    return prepared
 
 
 @pytest.mark.skipif(os.environ.get("HBCLOUD_LOAD_FAULTS") != "1",

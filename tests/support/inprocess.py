@@ -3,6 +3,7 @@ validation, idempotency, one commit, typed errors) over a real SQLite store, bui
 declaration nameko runs."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from services.application.definition import DEFINITION as APPLICATION
@@ -93,3 +94,25 @@ class Harness:
         self.anonymous.register_enterprise({"username": username, "password": "Secret-pass-1", "uscc": b.uscc(region, serial),
                                             "name": name, "county_code": county})
         return self.login(username, "Secret-pass-1")
+
+
+def prepared_applications(data_dir: Path, n: int, secret: str, prefix: str = "load", first_serial: int = 7000) -> list[tuple[str, str]]:
+    """n complete, unsubmitted applications of the 2018 campaign, made in-process on the store a
+    service will open (with the harness's province account): (enterprise token, application id)."""
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI
+    from tests.support.builders import fill_complete
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    h = Harness(f"sqlite:///{data_dir / 'application.sqlite'}", FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI)),
+                secret=secret)
+    h.open_2018()
+    prepared = []
+    for i in range(n):
+        ent = h.enterprise(f"{prefix}-{i:04d}", serial=first_serial + i)
+        app_id = ent.start_application("2018")["application_id"]
+        fill_complete(ent, app_id)
+        prepared.append((str(ent.token), app_id))
+    h.store.close()
+    return prepared
