@@ -82,8 +82,11 @@ def test_a_consumer_whose_queue_did_not_exist_yet_catches_up_from_the_start(syst
 
 def test_two_consumer_processes_on_one_upstream_process_each_event_exactly_once(system):
     system.start_service("application")
-    system.start_service("tally")
-    system.start_service("tally")  # competing consumers on one queue and one store
+    # Competing consumers on one queue and one store. Each event takes a tenth of a second to
+    # process, so a prompt often reaches one process while the other is busy: both pull, and the
+    # tracking record decides who records each event.
+    system.start_service("tally", TALLY_SECONDS_PER_EVENT="0.1")
+    system.start_service("tally", TALLY_SECONDS_PER_EVENT="0.1")
 
     def both_serving() -> bool:
         with system.rpc() as c:

@@ -27,7 +27,8 @@ contract.register(Counter.Incremented, "tally.counter_incremented", type("Increm
 
 def make_store(settings: Settings) -> TallyStore:
     cure = os.environ.get("TALLY_CURE_FILE")
-    return TallyStore(settings.store_url("tally"), cure_file=Path(cure) if cure else None, clock=settings.clock())
+    return TallyStore(settings.store_url("tally"), cure_file=Path(cure) if cure else None,
+                      seconds_per_event=float(os.environ.get("TALLY_SECONDS_PER_EVENT", "0")), clock=settings.clock())
 
 
 def stats(ctx: Context[TallyStore]) -> dict[str, Any]:
