@@ -2,6 +2,8 @@
 store and publish: money as a decimal string in yuan with two places, dates as ISO strings."""
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -74,6 +76,20 @@ class WholeNumber(fields.Integer):
         if not -self.INT64 - 1 <= number <= self.INT64:
             raise ValidationError("number too large / 数值过大")
         return number
+
+
+class Base64Content(fields.String):
+    """A file's bytes, given as standard base64 text: strictly decoded, never empty."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bytes:  # type: ignore[override]
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            content = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("not base64 / 不是base64编码") from None
+        if not content:
+            raise ValidationError("empty file / 文件为空")
+        return content
 
 
 def identifier(**kwargs: Any) -> fields.String:

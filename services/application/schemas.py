@@ -1,8 +1,6 @@
 """Input schemas of the application service's RPCs. Every invalid field is reported at once."""
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import unicodedata
 from typing import Any
@@ -10,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared import refdata
-from shared.fields import CreditCode, IsoDate, Money, WholeNumber
+from shared.fields import Base64Content, CreditCode, IsoDate, Money, WholeNumber
 from shared.identity import Role
 
 from services.application.domain import Status
@@ -291,7 +289,7 @@ class DocumentSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
     content_type = fields.String(required=True)
-    content_base64 = fields.String(required=True, load_only=True)
+    content_base64 = Base64Content(required=True, load_only=True)
     contract_id = fields.String(load_default=None)
 
     @validates_schema
@@ -301,12 +299,7 @@ class DocumentSchema(Schema):
 
     @post_load
     def decode(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        try:
-            data["content"] = base64.b64decode(data.pop("content_base64"), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError({"content_base64": ["not base64 / 不是base64编码"]}) from None
-        if not data["content"]:
-            raise ValidationError({"content_base64": ["empty file / 文件为空"]})
+        data["content"] = data.pop("content_base64")
         return data
 
 

@@ -11,13 +11,12 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from shared import refdata
+from shared import evidence, refdata
 from shared.access import Subject, may_see, scope
 from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import Ineligible, InvalidInput, NotFound
 
-from services.application import evidence
 from services.application import projections as rm
 from services.application.domain import Application, Enterprise, Status, application_id_for
 from services.application.eligibility import RULE_SET_VERSION
@@ -111,19 +110,9 @@ def attach_document(ctx: Ctx, application_id: str, document: dict[str, Any]) -> 
     app = own_open_application(ctx, application_id)
     terms = ctx.store.campaign(app.campaign_code).terms
     content: bytes = document["content"]
-    content_type, filename = document["content_type"], evidence.clean_filename(document["filename"])
-    errors: dict[str, list[str]] = {}
-    if content_type not in terms.evidence_content_types:
-        errors["content_type"] = [f"allowed: {', '.join(terms.evidence_content_types)} / 仅允许这些文件类型"]
-    elif len(content) > terms.evidence_max_bytes:
-        errors["content_base64"] = [f"larger than {terms.evidence_max_bytes} bytes / 文件过大"]
-    elif not evidence.readable(content, content_type):
-        errors["content_base64"] = [evidence.NOT_READABLE]
-    if not filename:
-        errors["filename"] = ["no usable file name / 文件名无效"]
-    elif content_type in evidence.EXTENSIONS and not evidence.extension_matches(filename, content_type):
-        errors["filename"] = [f"a {content_type} file is named {' or '.join(evidence.EXTENSIONS[content_type])} "
-                              f"/ 文件扩展名与类型不符"]
+    content_type = document["content_type"]
+    filename, errors = evidence.check(document["filename"], content_type, content, terms.evidence_content_types,
+                                      terms.evidence_max_bytes)
     if errors:
         raise InvalidInput.fields(errors)
     sha256 = hashlib.sha256(content).hexdigest()

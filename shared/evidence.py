@@ -7,10 +7,32 @@ import io
 import logging
 import re
 import unicodedata
+from typing import Sequence
 
 EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 NOT_READABLE = "the content is not a readable file of the declared type / 文件内容无法按声明的类型读取"
+
+
+def check(filename: str, content_type: str, content: bytes, allowed_types: Sequence[str],
+          max_bytes: int) -> tuple[str, dict[str, list[str]]]:
+    """A file as given: its clean name, and what is wrong with it ({field: [messages]}, empty when
+    nothing): a type not allowed, too large, not readable as its type, no usable name, or an
+    extension that does not match the type."""
+    name = clean_filename(filename)
+    errors: dict[str, list[str]] = {}
+    if content_type not in allowed_types:
+        errors["content_type"] = [f"allowed: {', '.join(allowed_types)} / 仅允许这些文件类型"]
+    elif len(content) > max_bytes:
+        errors["content_base64"] = [f"larger than {max_bytes} bytes / 文件过大"]
+    elif not readable(content, content_type):
+        errors["content_base64"] = [NOT_READABLE]
+    if not name:
+        errors["filename"] = ["no usable file name / 文件名无效"]
+    elif content_type in EXTENSIONS and not extension_matches(name, content_type):
+        errors["filename"] = [f"a {content_type} file is named {' or '.join(EXTENSIONS[content_type])} "
+                              f"/ 文件扩展名与类型不符"]
+    return name, errors
 
 
 def clean_filename(name: str) -> str:

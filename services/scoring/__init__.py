@@ -1,0 +1,1 @@
+"""The scoring service: expert review, ranking, decision, public notice and announcement."""

@@ -1,0 +1,1 @@
+"""The scoring service's handlers, one module per part of the work."""

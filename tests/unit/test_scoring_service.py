@@ -1,0 +1,250 @@
+"""The scoring service through its entrypoints, following the real application and review services
+in-process: from the cities' recommendations to an announced list, and who may see and do what."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from services.scoring import rules as r
+from shared.clock import SHANGHAI
+from shared.errors import DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound
+from tests.support import builders as b
+from tests.support.inprocess import Session
+from tests.support.scoring_inprocess import Three, sheet
+
+
+@pytest.fixture
+def three(tmp_path, clock) -> Three:
+    return Three(tmp_path, clock)
+
+
+def panel(three: Three, n: int = 4) -> dict[str, Session]:
+    return {f"expert{i}": three.evaluator(f"expert{i}") for i in range(1, n + 1)}
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    return datetime(2018, 12, day, hour, 0, tzinfo=SHANGHAI)
+
+
+def score_all(three: Three, experts: dict[str, Session], results_by_app: dict[str, int]) -> None:
+    for app_id, results in results_by_app.items():
+        for name, session in experts.items():
+            if any(a["application_id"] == app_id for a in session.my_assignments({})["items"]):
+                session.save_sheet(app_id, sheet(results))
+
+
+def account_of(three: Three, username: str) -> str:
+    return next(a["account_id"] for a in three.app.province.list_accounts("expert")["items"]
+                if a["username"] == username)
+
+
+def test_recommendations_flow_to_an_announced_list_through_draw_sheets_ranking_decision_and_notice(three):
+    apps = three.recommended(3)
+    experts = panel(three, 4)
+    province = three.province
+    three.clock.set(at(14))
+    drawn = province.draw_evaluators({"campaign_code": "2018", "seed": "seed-2018"})
+    assert all(len(v) == 3 for v in drawn["assignments"].values()) and drawn["shortfalls"] == {}
+    loads = sorted(e["assigned"] for e in province.list_evaluators("2018")["items"])
+    assert loads[-1] - loads[0] <= 1  # 9 assignments over 4 evaluators: balanced
+
+    score_all(three, experts, {apps[0]: 38, apps[1]: 30, apps[2]: 20})
+    ranking = province.rank_candidates("2018")
+    assert [row["application_id"] for row in ranking["rows"]] == apps
+    assert ranking["rows"][0]["score"] == "80.00" and all(row["listed"] for row in ranking["rows"])
+
+    adopted = province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"],
+                                   "remove": [{"application_id": apps[2], "reason": "成效数据不足，研究决定不列入"}]})
+    assert adopted["entries"] == apps[:2]
+    three.clock.set(at(20))
+    notice = province.publish_notice("2018")
+    assert notice["closes_at"] == "2018-12-26T16:00:00+00:00"  # 7 calendar days, 20th to the end of the 26th (Shanghai)
+
+    public = Session(three.scoring, three.app.issuer, None)
+    shown = public.public_notice("2018")
+    assert [e["application_id"] for e in shown["entries"]] == apps[:2] and shown["open_for_objections"]
+    upheld = public.lodge_objection({"campaign_code": "2018", "application_id": apps[1], "name": "王五",
+                                     "contact": "13800000000", "grounds": "该企业上云合同金额与实际不符，有发票为证"},
+                                    idempotency_key="objection-1")
+    dismissed = public.lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "赵六",
+                                        "contact": "zhao@example.cn", "grounds": "该企业并非本地工业企业，请核实"},
+                                       idempotency_key="objection-2")
+    with pytest.raises(InvalidState):  # the notice is still open
+        province.announce({"campaign_code": "2018", "document_number": "冀工信两化〔2019〕1号"})
+    province.decide_objection(upheld["objection_id"], {"outcome": "upheld", "reasons": ["经核实合同金额不实"]})
+    province.decide_objection(dismissed["objection_id"], {"outcome": "dismissed", "reasons": ["经核实系本地工业企业"]})
+    assert public.objection_status(upheld["objection_id"])["outcome"] == "upheld"
+
+    three.clock.set(at(27))
+    with pytest.raises(DeadlinePassed):
+        public.lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "孙七",
+                                "contact": "13900000000", "grounds": "公示期后提出的异议"})
+    announced = province.announce({"campaign_code": "2018", "document_number": "冀工信两化〔2019〕1号"})
+    assert announced["awarded"] == [apps[0]]
+    final = public.announced_list("2018")
+    assert [e["application_id"] for e in final["entries"]] == [apps[0]] and final["document_number"] == "冀工信两化〔2019〕1号"
+
+    log = province.get_notifications(0, 1000)["notifications"]
+    awards = [e for e in log if e["type"] == "scoring.awarded"]
+    assert [a["application_id"] for a in awards] == [apps[0]]
+    assert awards[0]["data"]["document_number"] == "冀工信两化〔2019〕1号" and awards[0]["data"]["confirmed_contracts"]
+    lodged = [e for e in log if e["type"] == "scoring.objection_lodged"]
+    assert lodged and all(set(e["data"]) == {"campaign_code", "application_id", "attachments"} for e in lodged)
+
+    export = province.export_list({"campaign_code": "2018", "list": "announced", "format": "xlsx"})
+    book = load_workbook(io.BytesIO(base64.b64decode(export["content_base64"])))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert f"scoring position {export['position']}" in rows[0][0] and rows[2][1] == apps[0]
+    ranked = province.export_list({"campaign_code": "2018", "list": "ranking", "format": "csv"})
+    lines = list(csv.reader(io.StringIO(base64.b64decode(ranked["content_base64"]).decode("utf-8-sig"))))
+    assert [line[1] for line in lines[2:]] == apps
+
+
+def test_the_draw_never_assigns_a_conflicted_evaluator_and_is_reproducible_from_its_event(three):
+    apps = three.recommended(2)
+    enterprise_uscc = three.province.get_assignment(apps[0])["uscc"]
+    conflicted = {
+        "employee": three.evaluator("employee", employers=[enterprise_uscc]),
+        "declared": three.evaluator("declared", enterprises=[enterprise_uscc]),
+        "provider-side": three.evaluator("provider-side", providers=["hbcloud-provider"]),
+        "provider-staff": three.evaluator("provider-staff", employers=[b.uscc("130100", 999)]),  # the pool's credit code
+    }
+    free = panel(three, 3)
+    drawn = three.province.draw_evaluators({"campaign_code": "2018", "seed": "fixed"})
+    ids = {account_of(three, name): name for name in [*conflicted, *free]}
+    assigned_names = {ids[e] for e in drawn["assignments"][apps[0]]}
+    assert assigned_names == set(free)
+    event = next(e for e in three.province.get_notifications(0, 1000)["notifications"] if e["type"] == "scoring.draw_made")
+    d = event["data"]
+    assert set(d["excluded"][apps[0]][account_of(three, "employee")]) == {"employed_by_enterprise"}
+    assert "employed_by_provider" in d["excluded"][apps[0]][account_of(three, "provider-staff")]
+    assert r.draw(d["seed"], d["applications"], d["evaluators"], d["loads_before"], d["needed"],
+                  d["excluded"]) == d["assignments"]
+
+
+def test_an_evaluator_declines_with_a_reason_and_a_replacement_is_drawn(three):
+    apps = three.recommended(1)
+    experts = panel(three, 4)
+    drawn = three.province.draw_evaluators({"campaign_code": "2018"})
+    names = {account_of(three, n): n for n in experts}
+    first = names[drawn["assignments"][apps[0]][0]]
+    answer = experts[first].decline_assignment(apps[0], {"reason": "本人曾为该企业提供咨询服务"})
+    assert len(answer["replacement"]) == 1 and names[answer["replacement"][0]] != first
+    with pytest.raises(NotFound):  # no longer assigned: it sees nothing of it
+        experts[first].get_assignment(apps[0])
+    view = three.province.get_assignment(apps[0])
+    assert view["evaluators"] == 3
+    history = [e for e in three.province.get_notifications(0, 1000)["notifications"] if e["type"] == "scoring.assignment_declined"]
+    assert history[0]["data"]["reason"] == "本人曾为该企业提供咨询服务"
+
+
+def test_an_evaluator_sees_only_its_assignments_and_no_other_sheet_until_all_are_final(three):
+    apps = three.recommended(2)
+    experts = panel(three, 3)
+    outsider = three.evaluator("outsider")
+    drawn = three.province.draw_evaluators({"campaign_code": "2018", "unit_code": "130100"})
+    busy = set(drawn["assignments"][apps[0]])  # 3 of the 4 evaluators
+    sessions = {**experts, "outsider": outsider}
+    idle = [n for n in sessions if account_of(three, n) not in busy]
+    for name in idle:
+        with pytest.raises(NotFound):
+            sessions[name].get_assignment(apps[0])
+        with pytest.raises(NotFound):
+            sessions[name].save_sheet(apps[0], sheet(30))
+    workers = [n for n in sessions if account_of(three, n) in busy]
+    a, rest = sessions[workers[0]], [sessions[n] for n in workers[1:]]
+    a.save_sheet(apps[0], sheet(30))
+    assert list(rest[0].get_assignment(apps[0])["sheets"]) == []  # its own draft only: none yet
+    rest[0].save_sheet(apps[0], sheet(20, final=False))
+    seen = rest[0].get_assignment(apps[0])
+    assert list(seen["sheets"]) == [account_of(three, workers[1])] and not seen["all_sheets_final"]
+    rest[0].save_sheet(apps[0], sheet(20))
+    rest[1].save_sheet(apps[0], sheet(25))
+    assert len(a.get_assignment(apps[0])["sheets"]) == 3
+    with pytest.raises(InvalidState):  # final: only the province reopens it
+        a.save_sheet(apps[0], sheet(31))
+    with pytest.raises(Forbidden):
+        a.reopen_sheet(apps[0], {"evaluator_id": account_of(three, workers[0]), "reason": "复核"})
+    three.province.reopen_sheet(apps[0], {"evaluator_id": account_of(three, workers[0]), "reason": "成效分值与理由不符，请复核"})
+    assert a.save_sheet(apps[0], sheet(31))["total"] == 73
+
+
+def test_a_sheet_out_of_range_or_without_justifications_is_refused_field_by_field_and_records_nothing(three):
+    apps = three.recommended(1)
+    experts = panel(three, 3)
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    before = three.scoring_store.max_position()
+    with pytest.raises(InvalidInput) as refused:
+        experts["expert1"].save_sheet(apps[0], {"scores": {"results": 41, "advancement": 10, "unknown": 1},
+                                                "justifications": {"results": "好"}, "final": True})
+    fields = refused.value.details["fields"]
+    assert {"scores.results", "scores.unknown", "scores.practicality", "justifications.advancement"} <= set(fields)
+    assert three.scoring_store.max_position() == before
+
+
+def test_only_the_province_draws_decides_and_announces_and_objector_contacts_stay_with_it(three):
+    apps = three.recommended(1)
+    experts = panel(three, 3)
+    with pytest.raises(Forbidden):
+        experts["expert1"].draw_evaluators({"campaign_code": "2018"})
+    auditor = three.app.provision("auditor1", "auditor").on(three.scoring)
+    with pytest.raises(Forbidden):
+        auditor.announce({"campaign_code": "2018", "document_number": "x号"})
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    score_all(three, experts, {apps[0]: 35})
+    ranking = three.province.rank_candidates("2018")
+    three.province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"]})
+    three.province.publish_notice("2018")
+    public = Session(three.scoring, three.app.issuer, None)
+    public.lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "王五", "contact": "13800000000",
+                            "grounds": "该企业上云合同金额与实际不符"})
+    assert three.province.list_objections("2018")["items"][0]["contact"] == "13800000000"
+    seen = auditor.list_objections("2018")["items"][0]
+    assert "contact" not in seen and "name" not in seen and seen["grounds"]
+    with pytest.raises(NotAuthenticated):
+        public.list_objections("2018")
+
+
+def test_the_ranking_trims_extremes_from_five_sheets_and_breaks_ties_by_results_then_submission():
+    rules = r.ScoringRules.from_settings({"rubric": [{"code": "results", "name_zh": "成效", "name_en": "Results", "max": 40},
+                                                     {"code": "other", "name_zh": "其他", "name_en": "Other", "max": 60}],
+                                          "experts_per_application": 5})
+
+    def s(e: str, results: int, other: int) -> dict:
+        return {"evaluator_id": e, "total": results + other, "scores": {"results": results, "other": other}}
+
+    rows = r.rank([
+        {"application_id": "a", "submitted_at": "2018-12-05T01:00:00+00:00",
+         "sheets": [s("e1", 30, 50), s("e2", 30, 50), s("e3", 30, 50), s("e4", 0, 0), s("e5", 40, 60)]},  # 80 after trimming
+        {"application_id": "b", "submitted_at": "2018-12-04T01:00:00+00:00",
+         "sheets": [s("e1", 35, 45), s("e2", 35, 45), s("e3", 35, 45), s("e4", 35, 45), s("e5", 35, 45)]},  # 80, more results
+        {"application_id": "c", "submitted_at": "2018-12-03T01:00:00+00:00",
+         "sheets": [s("e1", 30, 50), s("e2", 30, 50), s("e3", 30, 50), s("e4", 30, 50), s("e5", 30, 50)]},  # 80, earliest
+        {"application_id": "d", "submitted_at": "2018-12-02T01:00:00+00:00",
+         "sheets": [s("e1", 30, 50), s("e2", 30, 50), s("e3", 30, 50), s("e4", 30, 50), s("e5", 30, 50)]},
+    ], rules)
+    assert [row["application_id"] for row in rows] == ["b", "d", "c", "a"]
+    assert rows[3]["score"] == "80.00" and rows[3]["outliers"] == ["e4", "e5"]  # 0 and 100 against the others' means
+
+
+def test_the_draw_balances_load_and_depends_only_on_its_inputs():
+    evaluators = [f"e{i}" for i in range(7)]
+    apps = [f"a{i:02d}" for i in range(20)]
+    needed = {a: 3 for a in apps}
+    one = r.draw("s", apps, evaluators, {}, needed, {})
+    loads = {e: sum(e in v for v in one.values()) for e in evaluators}
+    assert max(loads.values()) - min(loads.values()) <= 1 and all(len(set(v)) == 3 for v in one.values())
+    assert r.draw("s", list(reversed(apps)), list(reversed(evaluators)), {}, needed, {}) == one
+    assert r.draw("t", apps, evaluators, {}, needed, {}) != one
+
+
+def test_normalisation_is_shown_beside_the_raw_score():
+    z = r.zscores([{"application_id": "a", "evaluator_id": "harsh", "total": 60},
+                   {"application_id": "b", "evaluator_id": "harsh", "total": 70},
+                   {"application_id": "a", "evaluator_id": "kind", "total": 90}])
+    assert z[("a", "harsh")] == -1.0 and z[("b", "harsh")] == 1.0 and z[("a", "kind")] == 0.0
