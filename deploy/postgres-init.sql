@@ -1,4 +1,4 @@
--- One database per service (ARCHITECTURE.md, storage). Run once by the postgres image at first start.
+-- One database per service (docs/architecture.md, storage). Run once by the postgres image at first start.
 CREATE DATABASE hbcloud_application;
 CREATE DATABASE hbcloud_review;
 CREATE DATABASE hbcloud_scoring;

@@ -120,6 +120,14 @@ class CampaignSettingsSchema(Schema):
     experts_per_application = WholeNumber(required=True, validate=validate.Range(min=1, max=15))
     trim_extremes_from = WholeNumber(required=True, validate=validate.Range(min=3))
     quota = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    # The expert review's settings added with the scoring service: optional, defaults documented in
+    # docs/reference-data.md ("Expert review"); null means "none" (threshold, deadline) or "the
+    # rubric's first criterion" (tie-break).
+    threshold = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+    outlier_distance = WholeNumber(load_default=15, validate=validate.Range(min=1, max=100))
+    tie_break_criterion = fields.String(load_default=None, allow_none=True)
+    declaration_valid_days = WholeNumber(load_default=365, validate=validate.Range(min=1, max=3660))
+    expert_review_deadline = IsoDate(load_default=None, allow_none=True)
     evidence = fields.Nested(EvidenceLimitsSchema, required=True)
 
     @validates_schema
@@ -132,6 +140,12 @@ class CampaignSettingsSchema(Schema):
                 raise ValidationError({later: [f"must not be before {earlier} / 日期顺序有误"]})
         if "rubric" in data and sum(item["max"] for item in data["rubric"]) != 100:
             raise ValidationError({"rubric": ["criteria maxima must add up to 100 / 评分细则满分须为100"]})
+        tie_break = data.get("tie_break_criterion")
+        if tie_break is not None and "rubric" in data and tie_break not in [item["code"] for item in data["rubric"]]:
+            raise ValidationError({"tie_break_criterion": ["a criterion code of the rubric / 须为评分细则中的项目代码"]})
+        deadline = data.get("expert_review_deadline")
+        if deadline is not None and "city_deadline" in data and deadline < data["city_deadline"]:
+            raise ValidationError({"expert_review_deadline": ["must not be before city_deadline / 日期顺序有误"]})
 
     @post_load
     def plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class Evaluator(Entity):
 
     class Renewed(Aggregate.Event):
         actor: Actor
+        account_id: str
         kind: str
         employers: list[str]
         enterprises: list[str]
@@ -94,7 +95,7 @@ class Evaluator(Entity):
                           declared_on=today.isoformat(), **declaration)
 
     def renew(self, at: datetime, actor: Actor, declaration: dict[str, Any], today: date) -> None:
-        self._happen(self.Renewed, at, actor, declared_on=today.isoformat(), **declaration)
+        self._happen(self.Renewed, at, actor, account_id=self.account_id, declared_on=today.isoformat(), **declaration)
 
 
 # ====================================================================== candidates

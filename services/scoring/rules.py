@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "quota": None,  # at most this many on the experts' list (None: no quota)
     "threshold": None,  # at least this mean total to be on the list (None: no threshold)
     "outlier_distance": 15,  # a sheet whose total is further than this from the others' mean is flagged
-    "tie_break_criterion": "results",  # ties go to the higher mean of this criterion, then the earlier submission
+    "tie_break_criterion": None,  # ties go to the higher mean of this criterion (None: the rubric's first), then the earlier submission
     "declaration_valid_days": 365,  # an evaluator's declaration of interests older than this must be renewed
     "expert_review_deadline": None,  # ISO date: sheets not final by its end are overdue (None: never)
 }
@@ -63,7 +63,7 @@ class ScoringRules:
             trim_extremes_from=int(merged["trim_extremes_from"]),
             quota=merged["quota"], threshold=merged["threshold"],
             outlier_distance=int(merged["outlier_distance"]),
-            tie_break_criterion=str(merged["tie_break_criterion"]),
+            tie_break_criterion=str(merged["tie_break_criterion"] or settings["rubric"][0]["code"]),
             declaration_valid_days=int(merged["declaration_valid_days"]),
             expert_review_deadline=date.fromisoformat(deadline) if deadline else None,
         )

@@ -55,6 +55,10 @@ class Three(Both):
             for follower in self.scoring.runtime.followers.values():
                 follower.catch_up()
 
+    def scoring_anonymous(self) -> Session:
+        """The public, without an account (the notice and objections)."""
+        return Session(self.scoring, self.app.issuer, None)
+
     def recommended(self, count: int, first_serial: int = 1) -> list[str]:
         """`count` applications of 石家庄 submitted, confirmed, passed and recommended."""
         ids = []
