@@ -222,7 +222,7 @@ def test_anyone_lists_the_campaigns_with_their_dates_and_whether_they_are_open_n
     later = b.campaign_2018() | {"code": "2019", "name": "2019年评选", "opens_on": "2019-11-01",
                                  "submission_deadline": "2019-11-30", "provider_deadline": "2019-12-05",
                                  "county_deadline": "2019-12-08", "city_deadline": "2019-12-10",
-                                 "system_close": "2019-12-15"}
+                                 "system_close": "2019-12-15", "expert_review_deadline": "2019-12-20"}
     h.province.open_campaign(later)
     assert [(c["code"], c["phase"]) for c in h.anonymous.list_campaigns()] == [("2019", "upcoming"), ("2018", "submissions")]
     with pytest.raises(InvalidInput):
