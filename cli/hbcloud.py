@@ -7,7 +7,10 @@
   python -m cli.hbcloud submit APPLICATION_ID
   python -m cli.hbcloud show APPLICATION_ID [--version N]
 Anyone: campaigns. Province: open-campaign FILE, add-provider, provision, accounts, enterprises, list.
-Reviewers: list, worklist, case, confirm, county-review, city-review. Operators: health, bootstrap, wait-ready, clock.
+Reviewers: list, worklist, case, confirm, county-review, city-review.
+Experts: declare, assignments, assignment, score, decline. Province (scoring): draw, evaluators, reopen,
+scoring-progress, rank, ranking, adopt, publish-notice, objections, decide-objection, announce, export.
+Anyone: notice, object, objection, announced. Operators: health, bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
@@ -236,6 +239,117 @@ def cmd_city_review(a: argparse.Namespace) -> None:
                                                            "reasons": a.reason or []})))
 
 
+# ------------------------------------------------------------------ the expert review (scoring service)
+def scoring(call: Callable[[Any], Any], with_token: bool = True) -> Any:
+    return rpc(call, with_token=with_token, service="scoring")
+
+
+def cmd_declare(a: argparse.Namespace) -> None:
+    """An evaluator declares (or renews) its interests: employers and enterprises by credit code, providers by pool id."""
+    show(scoring(lambda s: s.declare_interests({"kind": a.kind, "employers": a.employer or [],
+                                                "enterprises": a.enterprise or [], "providers": a.provider or []})))
+
+
+def cmd_assignments(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.my_assignments({"campaign_code": a.campaign, "pending_only": a.pending})))
+
+
+def cmd_assignment(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.get_assignment(a.application_id)))
+
+
+def cmd_score(a: argparse.Namespace) -> None:
+    """A score sheet: --score CODE=POINTS and --why CODE=TEXT per criterion; --final submits it."""
+    scores = {k: int(v) for k, _, v in (x.partition("=") for x in a.score or [])}
+    why = {k: v for k, _, v in (x.partition("=") for x in a.why or [])}
+    show(scoring(lambda s: s.save_sheet(a.application_id, {"scores": scores, "justifications": why, "final": a.final})))
+
+
+def cmd_decline(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.decline_assignment(a.application_id, {"reason": a.reason})))
+
+
+def cmd_draw(a: argparse.Namespace) -> None:
+    """The province's seeded draw of evaluators (a city's batch with --unit; a random seed unless --seed)."""
+    show(scoring(lambda s: s.draw_evaluators({"campaign_code": a.campaign, "unit_code": a.unit, "seed": a.seed})))
+
+
+def cmd_evaluators(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.list_evaluators(a.campaign)))
+
+
+def cmd_reopen(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.reopen_sheet(a.application_id, {"evaluator_id": a.evaluator, "reason": a.reason})))
+
+
+def cmd_scoring_progress(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.scoring_progress(a.campaign)))
+
+
+def cmd_rank(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.rank_candidates(a.campaign)))
+
+
+def cmd_ranking(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.get_ranking(a.campaign)))
+
+
+def cmd_adopt(a: argparse.Namespace) -> None:
+    """研究: adopt the latest ranking; --add/--remove APPLICATION_ID=REASON change the list."""
+    def changes(specs: list[str] | None) -> list[dict[str, str]]:
+        return [{"application_id": k, "reason": v} for k, _, v in (x.partition("=") for x in specs or [])]
+
+    def adopt(s: Any) -> Any:
+        ranking_id = s.get_ranking(a.campaign)["ranking_id"]
+        return s.adopt_list({"campaign_code": a.campaign, "ranking_id": ranking_id, "add": changes(a.add),
+                             "remove": changes(a.remove)})
+    show(scoring(adopt))
+
+
+def cmd_publish_notice(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.publish_notice(a.campaign)))
+
+
+def cmd_notice(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.public_notice(a.campaign), with_token=False))
+
+
+def cmd_object(a: argparse.Namespace) -> None:
+    """Anyone objects to an enterprise on the public notice (files with --attach PATH)."""
+    files = [{"filename": Path(f).name, "content_type": mimetypes.guess_type(f)[0] or "application/octet-stream",
+              "content_base64": base64.b64encode(Path(f).read_bytes()).decode()} for f in a.attach or []]
+    show(scoring(lambda s: s.lodge_objection({"campaign_code": a.campaign, "application_id": a.application_id,
+                                              "name": a.name, "contact": a.contact, "grounds": a.grounds,
+                                              "attachments": files}), with_token=False))
+
+
+def cmd_objection(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.objection_status(a.objection_id), with_token=False))
+
+
+def cmd_objections(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.list_objections(a.campaign)))
+
+
+def cmd_decide_objection(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.decide_objection(a.objection_id, {"outcome": a.outcome, "reasons": a.reason})))
+
+
+def cmd_announce(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.announce({"campaign_code": a.campaign, "document_number": a.document})))
+
+
+def cmd_announced(a: argparse.Namespace) -> None:
+    show(scoring(lambda s: s.announced_list(a.campaign), with_token=False))
+
+
+def cmd_export(a: argparse.Namespace) -> None:
+    """Writes the ranking, adopted or announced list as .xlsx or .csv into the current directory."""
+    answer = scoring(lambda s: s.export_list({"campaign_code": a.campaign, "list": a.list, "format": a.format}))
+    Path(answer["filename"]).write_bytes(base64.b64decode(answer.pop("content_base64")))
+    show(answer)
+
+
 def running_services() -> list[str]:
     """The services this installation runs: HBCLOUD_SERVICES, or every service of the topology."""
     return os.environ.get("HBCLOUD_SERVICES", " ".join(SERVICES)).split()
@@ -362,6 +476,33 @@ def parser() -> argparse.ArgumentParser:
         ("--remarks", {"default": ""}))
     add("city-review", cmd_city_review, ("application_id", {}), ("--decision", {"required": True, "choices": ["recommend", "decline", "return"]}),
         ("--opinion", {"required": True}), ("--reason", {"action": "append"}))
+    campaign = ("--campaign", {"default": "2018"})
+    add("declare", cmd_declare, ("--kind", {"default": "expert", "choices": ["expert", "third_party"]}),
+        ("--employer", {"action": "append"}), ("--enterprise", {"action": "append"}), ("--provider", {"action": "append"}))
+    add("assignments", cmd_assignments, ("--campaign", {}), ("--pending", {"action": "store_true"}))
+    add("assignment", cmd_assignment, ("application_id", {}))
+    add("score", cmd_score, ("application_id", {}), ("--score", {"action": "append"}), ("--why", {"action": "append"}),
+        ("--final", {"action": "store_true"}))
+    add("decline", cmd_decline, ("application_id", {}), ("--reason", req))
+    add("draw", cmd_draw, campaign, ("--unit", {}), ("--seed", {}))
+    add("evaluators", cmd_evaluators, campaign)
+    add("reopen", cmd_reopen, ("application_id", {}), ("--evaluator", req), ("--reason", req))
+    add("scoring-progress", cmd_scoring_progress, campaign)
+    add("rank", cmd_rank, campaign)
+    add("ranking", cmd_ranking, campaign)
+    add("adopt", cmd_adopt, campaign, ("--add", {"action": "append"}), ("--remove", {"action": "append"}))
+    add("publish-notice", cmd_publish_notice, campaign)
+    add("notice", cmd_notice, campaign)
+    add("object", cmd_object, campaign, ("application_id", {}), ("--name", req), ("--contact", req), ("--grounds", req),
+        ("--attach", {"action": "append"}))
+    add("objection", cmd_objection, ("objection_id", {}))
+    add("objections", cmd_objections, campaign)
+    add("decide-objection", cmd_decide_objection, ("objection_id", {}),
+        ("--outcome", {"required": True, "choices": ["upheld", "dismissed"]}), ("--reason", {"action": "append", "required": True}))
+    add("announce", cmd_announce, campaign, ("--document", req))
+    add("announced", cmd_announced, campaign)
+    add("export", cmd_export, campaign, ("--list", {"required": True, "choices": ["ranking", "adopted", "announced"]}),
+        ("--format", {"default": "xlsx", "choices": ["xlsx", "csv"]}))
     add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)
     add("unlock", cmd_unlock, ("username", {}))

@@ -4,6 +4,7 @@ Tokens are HS256 JWTs signed with the system's secret; every service verifies th
 nameko context data on RPC calls and never appear in events."""
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -179,9 +180,9 @@ def hash_password(password: str) -> str:
     return hashed
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _nobody(), password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -189,8 +190,11 @@ def _verify(password_hash: str, password: str) -> bool:
 def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether the password matches. Without a hash (an unknown user name) the same work is done
     against a hash of nothing, so the answer takes as long and tells nothing."""
-    matched: bool = offload(_verify, password_hash or _NOBODY, password)
+    matched: bool = offload(_verify, password_hash, password)
     return matched and password_hash is not None
 
 
-_NOBODY = _hasher.hash(os.urandom(16).hex())
+@functools.cache
+def _nobody() -> str:
+    """A hash of nothing anyone knows, made once on first use (not at import: every CLI call imports this)."""
+    return _hasher.hash(os.urandom(16).hex())

@@ -1,6 +1,7 @@
 """The README's walk-through, as a newcomer types it: the command-line client takes an enterprise
 from registration to a submitted application on the 2018 dates, and the province's reviewers
-confirm, return, and after the resubmission pass and recommend it."""
+confirm, return, and after the resubmission pass and recommend it; experts score it, the province
+adopts, publishes and, after a dismissed objection, announces the list and exports it."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ def hbcloud(system: System, *args: str, expect: int = 0) -> dict:
 def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers_recommend_it(system):
     system.start_service("application")
     system.start_service("review")
+    system.start_service("scoring")
     hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")  # the province's first sign-in was done by the fixture
     hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
     hbcloud(system, "open-campaign")
@@ -86,3 +88,40 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     assert hbcloud(system, "city-review", app_id, "--decision", "recommend", "--opinion", "上云成效显著，同意推荐")["status"] == "recommended"
     steps = [e["type"] for e in hbcloud(system, "case", app_id, "--history")]
     assert steps[-4:] == ["review.case_restarted", "review.provider_confirmed", "review.county_passed", "review.recommended"]
+
+    # The expert review and the selection.
+    experts = [f"expert-{i}" for i in (1, 2, 3)]
+    for username in experts:
+        hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+        initial = hbcloud(system, "provision", "--username", username, "--role", "expert")["initial_password"]
+        hbcloud(system, "login", "--username", username, "--password", initial)
+        passwords[username] = f"{username}-Own-pass-2018"
+        hbcloud(system, "change-password", "--old", initial, "--new", passwords[username])
+        as_(username)
+        hbcloud(system, "declare", "--employer", "9113010000000700X8")
+    hbcloud(system, "clock", "2018-12-14T09:00:00+08:00")
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    wait_until(lambda: hbcloud(system, "scoring-progress")["candidates"] == 1, timeout=45,
+               what="the recommendation to reach the scoring service", context=system.logs)
+    drawn = hbcloud(system, "draw", "--unit", "130100", "--seed", "readme")
+    assert len(drawn["assignments"][app_id]) == 3
+    criteria = {"results": 36, "advancement": 16, "practicality": 12, "replicability": 12, "breadth_depth": 8}
+    for username in experts:
+        as_(username)
+        assert [a["application_id"] for a in hbcloud(system, "assignments")["items"]] == [app_id]
+        args = [x for code, points in criteria.items() for x in ("--score", f"{code}={points}", "--why", f"{code}=理由充分")]
+        assert hbcloud(system, "score", app_id, "--final", *args)["total"] == 84
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    assert hbcloud(system, "rank")["rows"][0]["score"] == "84.00"
+    assert hbcloud(system, "adopt")["entries"] == [app_id]
+    hbcloud(system, "clock", "2018-12-20T09:00:00+08:00")
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    hbcloud(system, "publish-notice")
+    assert [e["application_id"] for e in hbcloud(system, "notice")["entries"]] == [app_id]
+    objection = hbcloud(system, "object", app_id, "--name", "王五", "--contact", "13800000000", "--grounds", "合同金额与实际不符")
+    assert hbcloud(system, "objections")["items"][0]["contact"] == "13800000000"
+    hbcloud(system, "decide-objection", objection["objection_id"], "--outcome", "dismissed", "--reason", "经核实属实")
+    hbcloud(system, "clock", "2018-12-27T09:00:00+08:00")
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    assert hbcloud(system, "announce", "--document", "冀工信两化〔2018〕600号")["awarded"] == [app_id]
+    assert hbcloud(system, "announced")["entries"][0]["enterprise_name"] == "石家庄示例钢结构有限公司"
