@@ -1,6 +1,6 @@
 """Jurisdiction, written once: which applications each role may see (docs/architecture.md: a county bureau
 acts only on its county's applications, a provider only on those naming it, an enterprise only on
-its own). Every service describes what it holds about an application as a `Subject` and asks
+its own, an expert only on those assigned to it). Every service describes what it holds about an application as a `Subject` and asks
 `may_see`; list queries ask `scope` for the same rule as column filters."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Subject:
     unit_code: str
     provider_ids: frozenset[str]
     submitted: bool  # reviewers see an application once it was submitted, never a draft
+    evaluator_ids: frozenset[str] = frozenset()  # the experts the scoring service assigned to it
 
 
 def may_see(principal: Principal, subject: Subject) -> bool:
@@ -34,6 +35,8 @@ def may_see(principal: Principal, subject: Subject) -> bool:
         return subject.unit_code == principal.division_code
     if principal.role is Role.PROVIDER:
         return principal.provider_id is not None and principal.provider_id in subject.provider_ids
+    if principal.role is Role.EXPERT:
+        return principal.account_id in subject.evaluator_ids
     return False
 
 

@@ -105,6 +105,8 @@ DEFINITION = ServiceDefinition(
         # (application_rm_review_outcomes); a return for correction also reopens the application.
         "review": {**{kind: applications.on_review_event for kind in applications.REVIEW_STEPS},
                    "review.returned_for_correction": applications.on_returned_for_correction},
+        "scoring": {"scoring.evaluators_assigned": applications.on_evaluators_assigned,
+                    "scoring.assignment_declined": applications.on_assignment_declined},
         "audit": {"audit.enterprise_banned": bans.on_enterprise_banned,
                   "audit.provider_disqualified": pool.on_provider_disqualified},
     },

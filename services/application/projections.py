@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, func, insert, or_, select
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Select, String, Table, Text, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from shared.bookkeeping import bookkeeping
@@ -173,8 +173,32 @@ def all_campaigns(session: Session) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ review outcomes
 REVIEW_STAGES = ("provider", "county", "city")  # the review service's case stages (docs/rpc.md)
+# The evaluators the scoring service assigned to each application (from its events, like the review
+# outcomes above): an expert opens the evidence of the applications assigned to it, and no other.
+evaluators = Table(
+    "application_rm_evaluators", metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("evaluator_id", String(64), primary_key=True),
+)
+
 REVIEW_STATUSES = ("open", "returned", "recommended", "declined", "rejected", "withdrawn", "lapsed")
 REVIEW_COLUMNS = ("review_round", "review_stage", "review_status", "review_overdue", "review_updated_at")
+
+
+def assign_evaluators(session: Session, application_id: str, evaluator_ids: list[str]) -> None:
+    known = evaluators_of(session, application_id)
+    for evaluator_id in sorted(set(evaluator_ids) - known):
+        session.execute(insert(evaluators).values(application_id=application_id, evaluator_id=evaluator_id))
+
+
+def release_evaluator(session: Session, application_id: str, evaluator_id: str) -> None:
+    session.execute(delete(evaluators).where(evaluators.c.application_id == application_id,
+                                             evaluators.c.evaluator_id == evaluator_id))
+
+
+def evaluators_of(session: Session, application_id: str) -> frozenset[str]:
+    return frozenset(r[0] for r in session.execute(select(evaluators.c.evaluator_id)
+                                                   .where(evaluators.c.application_id == application_id)))
 
 
 def review_outcome(session: Session, application_id: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from typing import Any
 
 from services.application.events import contract as application_contract
 from services.review.events import contract as review_contract
+from services.application.definition import DEFINITION as APPLICATION
 from services.scoring.definition import DEFINITION as SCORING
+from services.scoring.events import contract as scoring_contract
 from services.scoring.store import ScoringStore
 from shared.clock import FixedClock
 from shared.contract import log_page
@@ -42,6 +44,9 @@ class Three(Both):
         self.scoring.runtime.followers["review"] = Follower(
             self.scoring_store, "review", dispatch(self.scoring_store, follows["review"]),
             lambda after, limit: log_page(self.store, review_contract, after, limit))
+        self.application_follows_scoring = Follower(
+            self.app.store, "scoring", dispatch(self.app.store, APPLICATION.follows["scoring"]),
+            lambda after, limit: log_page(self.scoring_store, scoring_contract, after, limit))
         p = self.app.provision
         self.provider = self.review(p("cloudco", "provider", provider_id="hbcloud-provider"))
         self.county = self.review(p("changan", "county", division_code="130102"))
@@ -54,6 +59,7 @@ class Three(Both):
         if hasattr(self, "scoring"):
             for follower in self.scoring.runtime.followers.values():
                 follower.catch_up()
+            self.application_follows_scoring.catch_up()
 
     def scoring_anonymous(self) -> Session:
         """The public, without an account (the notice and objections)."""

@@ -137,6 +137,9 @@ def test_an_evaluator_declines_with_a_reason_and_a_replacement_is_drawn(three):
     assert len(answer["replacement"]) == 1 and names[answer["replacement"][0]] != first
     with pytest.raises(NotFound):  # no longer assigned: it sees nothing of it
         experts[first].get_assignment(apps[0])
+    three.sync()
+    with pytest.raises(NotFound):  # nor of its evidence
+        experts[first].on(three.app.service).get_application(apps[0])
     view = three.province.get_assignment(apps[0])
     assert view["evaluators"] == 3
     history = [e for e in three.province.get_notifications(0, 1000)["notifications"] if e["type"] == "scoring.assignment_declined"]
@@ -248,3 +251,22 @@ def test_normalisation_is_shown_beside_the_raw_score():
                    {"application_id": "b", "evaluator_id": "harsh", "total": 70},
                    {"application_id": "a", "evaluator_id": "kind", "total": 90}])
     assert z[("a", "harsh")] == -1.0 and z[("b", "harsh")] == 1.0 and z[("a", "kind")] == 0.0
+
+
+def test_an_assigned_expert_opens_the_evidence_of_its_applications_and_of_no_other(three):
+    apps = three.recommended(2)
+    experts = panel(three, 3)
+    outsider = three.evaluator("outsider")
+    drawn = three.province.draw_evaluators({"campaign_code": "2018", "seed": "evidence"})
+    three.sync()  # the application service learns the assignments from the scoring service's events
+    names = {account_of(three, n): s for n, s in {**experts, "outsider": outsider}.items()}
+    assigned = names[drawn["assignments"][apps[0]][0]]
+    document = assigned.get_assignment(apps[0])["content"]["documents"][0]
+    opened = assigned.on(three.app.service).get_document(apps[0], document["document_id"])
+    assert opened["intact"] and opened["sha256"] == document["sha256"]
+    idle = [s for e, s in names.items() if e not in drawn["assignments"][apps[1]]]
+    for session in idle:
+        with pytest.raises(NotFound):
+            session.on(three.app.service).get_document(apps[1], document["document_id"])
+    with pytest.raises(Forbidden):  # no lists of applications for experts
+        assigned.on(three.app.service).list_applications({})

@@ -16,6 +16,7 @@ from shared.access import Subject, may_see, scope
 from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.errors import Ineligible, InvalidInput, NotFound
+from shared.identity import Role
 
 from services.application import projections as rm
 from services.application.domain import Application, Enterprise, Status, application_id_for
@@ -27,10 +28,11 @@ from services.application.store import ApplicationStore
 Ctx = Context[ApplicationStore]
 
 # ------------------------------------------------------------------ access
-def subject(app: Application) -> Subject:
+def subject(app: Application, evaluator_ids: frozenset[str] = frozenset()) -> Subject:
     provider = app.sections.get("cloud", {}).get("provider_id")
     return Subject(enterprise_id=app.enterprise_id, county_code=app.county_code, unit_code=app.unit_code,
-                   provider_ids=frozenset({provider} if provider else ()), submitted=app.status != Status.DRAFT)
+                   provider_ids=frozenset({provider} if provider else ()), submitted=app.status != Status.DRAFT,
+                   evaluator_ids=evaluator_ids)
 
 
 def visible_application(ctx: Ctx, application_id: str, version: int | None = None) -> Application:
@@ -40,7 +42,11 @@ def visible_application(ctx: Ctx, application_id: str, version: int | None = Non
     except (ValueError, TypeError):
         raise NotFound() from None
     app = ctx.store.get(Application, app_id)
-    if not may_see(ctx.me, subject(app)):
+    assigned = frozenset[str]()
+    if ctx.me.role is Role.EXPERT:
+        with ctx.store.reading() as session:
+            assigned = rm.evaluators_of(session, application_id)
+    if not may_see(ctx.me, subject(app, assigned)):
         raise NotFound()
     return app if version is None else ctx.store.get(Application, app_id, version)
 
@@ -262,6 +268,24 @@ def on_review_event(store: ApplicationStore, envelope: Envelope) -> Change | Non
         return None
     return Change(project=lambda s: rm.record_review_outcome(
         s, str(application_id), envelope["position"], lambda current: review_step(envelope, current)))
+
+
+# ------------------------------------------------------------------ following the scoring service
+def on_evaluators_assigned(store: ApplicationStore, envelope: Envelope) -> Change | None:
+    """An expert assigned to an application may open it and its evidence (专家在线评审)."""
+    application_id = envelope.get("application_id")
+    if not application_id:
+        return None
+    ids = [str(e) for e in envelope["data"].get("evaluator_ids", [])]
+    return Change(project=lambda s: rm.assign_evaluators(s, str(application_id), ids))
+
+
+def on_assignment_declined(store: ApplicationStore, envelope: Envelope) -> Change | None:
+    application_id = envelope.get("application_id")
+    if not application_id:
+        return None
+    evaluator_id = str(envelope["data"].get("evaluator_id", ""))
+    return Change(project=lambda s: rm.release_evaluator(s, str(application_id), evaluator_id))
 
 
 def on_returned_for_correction(store: ApplicationStore, envelope: Envelope) -> Change | None:
