@@ -381,7 +381,8 @@ def scoring_shapes() -> dict[str, dict[str, fields.Field]]:
                                                         note="digests only; the files stay with the province")},
         "scoring.objection_decided": {"outcome": scoring_in.DecisionSchema._declared_fields["outcome"],
                                       "reasons": scoring_in.DecisionSchema._declared_fields["reasons"]},
-        "scoring.entry_removed": {"application_id": fields.UUID(), "objection_id": fields.UUID()},
+        "scoring.entry_removed": {"application_id": fields.UUID(),
+                                  "objection_id": doc(fields.String(), note="the upheld objection; `\"\"` when the enterprise withdrew")},
         "scoring.draw_made": {"unit_code": doc(fields.String(validate=SIX_DIGITS), null="every candidate of the campaign"),
                               "applications": fields.List(fields.UUID()), "evaluators": fields.List(fields.UUID())},
         "scoring.list_adopted": {"ranking_id": fields.UUID(), "entries": fields.List(fields.UUID())},
@@ -841,7 +842,9 @@ def scoring_run(tmp: Path, clock: FixedClock) -> Three:
     tmp.mkdir()
     clock.set(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
     three = Three(tmp, clock)
-    apps = three.recommended(3)
+    apps = three.recommended(4)
+    three.app.login("enterprise-004", "Secret-pass-1").withdraw(apps.pop(), {"reason": "企业决定不再参评"})
+    three.sync()
     experts = [three.evaluator(f"expert{i}", employers=[b.uscc("130100", 700 + i)]) for i in range(4)]
     clock.set(datetime(2018, 12, 14, 9, 0, tzinfo=SHANGHAI))
     experts[0].declare_interests({"kind": "expert", "employers": [b.uscc("130100", 700)], "providers": ["other-cloud"]})

@@ -272,7 +272,9 @@ class ReviewCase(Entity):
         return True
 
     def withdraw(self, at: datetime, actor: Actor, reason: str) -> bool:
-        if self.status in FINAL:
+        """The enterprise withdrew: an unfinished case closes, and so does a recommendation (the
+        expert review drops it: the scoring service follows review.case_withdrawn)."""
+        if self.status in FINAL and self.status != Status.RECOMMENDED:
             return False
         self._happen(self.Withdrawn, at, actor, reason=reason)
         return True

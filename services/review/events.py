@@ -88,6 +88,9 @@ class RejectedData(Schema):
 
 
 class WithdrawnData(Schema):
+    """The enterprise withdrew its application: the case closes, whether unfinished or recommended
+    (a recommendation withdrawn leaves the expert review)."""
+
     reason = fields.String()
 
 

@@ -72,6 +72,7 @@ DEFINITION = ServiceDefinition(
         },
         "review": {
             "review.recommended": following.on_recommended,
+            "review.case_withdrawn": following.on_withdrawn,
         },
     },
     projections=[

@@ -192,6 +192,15 @@ class Candidate(Entity):
         def apply(self, c: "Candidate") -> None:
             c.award = {"document_number": self.document_number, "revoked": None}
 
+    class Withdrawn(CandidateEvent):
+        """The enterprise withdrew its recommended application: it leaves the draw, the sheets,
+        the ranking and any list not yet announced."""
+
+        reason: str
+
+        def apply(self, c: "Candidate") -> None:
+            c.withdrawn = True
+
     class AwardRevoked(CandidateEvent):
         """A later disqualification took the title away (弄虚作假: 取消上云标杆企业资格)."""
 
@@ -216,6 +225,7 @@ class Candidate(Entity):
         self.declined: dict[str, str] = {}  # evaluator id -> reason
         self.sheets: dict[str, dict[str, Any]] = {}
         self.award: dict[str, Any] | None = None
+        self.withdrawn = False
 
     @classmethod
     def open(cls, at: datetime, actor: Actor, **recommended: Any) -> "Candidate":
@@ -229,7 +239,7 @@ class Candidate(Entity):
         return {e: s for e, s in self.sheets.items() if s["status"] == SheetStatus.FINAL and e in self.assigned}
 
     def fully_scored(self, per_application: int) -> bool:
-        return len(self.assigned) >= per_application and len(self.final_sheets()) == len(self.assigned)
+        return not self.withdrawn and len(self.assigned) >= per_application and len(self.final_sheets()) == len(self.assigned)
 
     # -- commands
     def assign(self, at: datetime, actor: Actor, evaluator_ids: list[str], draw_id: str) -> None:
@@ -241,7 +251,9 @@ class Candidate(Entity):
         if evaluator_id not in self.assigned:
             raise Forbidden(zh="未分配给您评审", en="This application is not assigned to you")
 
-    def _not_awarded(self) -> None:
+    def _still_scored(self) -> None:
+        if self.withdrawn:
+            raise InvalidState({"withdrawn": True}, zh="企业已撤回申报", en="The enterprise withdrew the application")
         if self.award is not None:
             raise InvalidState({"award": self.award}, zh="名单已正式公布，评分不能再改", en="The list was announced: scores are closed")
 
@@ -249,13 +261,13 @@ class Candidate(Entity):
         self._assigned_to(evaluator_id)
         if self.sheets.get(evaluator_id, {}).get("status") == SheetStatus.FINAL:
             raise InvalidState({"sheet": "final"}, zh="评分已提交，不能再回避", en="Your sheet is final: you can no longer decline")
-        self._not_awarded()
+        self._still_scored()
         self._happen(self.Declined, at, actor, application_id=self.application_id, evaluator_id=evaluator_id, reason=reason)
 
     def save_sheet(self, at: datetime, actor: Actor, evaluator_id: str, rubric: dict[str, int],
                    scores: dict[str, int], justifications: dict[str, str], final: bool) -> dict[str, Any]:
         self._assigned_to(evaluator_id)
-        self._not_awarded()
+        self._still_scored()
         if self.sheets.get(evaluator_id, {}).get("status") == SheetStatus.FINAL:
             raise InvalidState({"sheet": "final"}, zh="评分已提交；如需修改须由省厅退回",
                                en="The sheet is final; only the province can reopen it")
@@ -285,7 +297,7 @@ class Candidate(Entity):
         return self.sheets[evaluator_id]
 
     def reopen_sheet(self, at: datetime, actor: Actor, evaluator_id: str, reason: str) -> None:
-        self._not_awarded()
+        self._still_scored()
         if self.sheets.get(evaluator_id, {}).get("status") != SheetStatus.FINAL:
             raise InvalidState({"sheet": self.sheets.get(evaluator_id, {}).get("status")},
                                zh="只能退回已提交的评分", en="Only a final sheet can be reopened")
@@ -298,6 +310,13 @@ class Candidate(Entity):
                      county_code=self.county_code, unit_code=self.unit_code, provider_id=self.provider_id,
                      confirmed_contracts=self.confirmed_contracts, content=self.content,
                      provider_confirmation=self.provider_confirmation, score=score, rank=rank)
+
+    def withdraw(self, at: datetime, actor: Actor, reason: str) -> bool:
+        """An award stands (only a disqualification revokes it); anything earlier ends here."""
+        if self.withdrawn or self.award is not None:
+            return False
+        self._happen(self.Withdrawn, at, actor, application_id=self.application_id, reason=reason)
+        return True
 
     def revoke(self, at: datetime, actor: Actor, reason: str, source: dict[str, Any]) -> bool:
         if self.award is None or self.award["revoked"] is not None:
@@ -390,7 +409,8 @@ class Selection(Entity):
             s.stage, s.opens_at, s.closes_at = Stage.ON_NOTICE, self.opens_at, self.closes_at
 
     class EntryRemoved(Aggregate.Event):
-        """An upheld objection took an enterprise off the list."""
+        """An upheld objection (`objection_id`), or the enterprise's withdrawal (`objection_id` ""),
+        took an enterprise off the list."""
 
         actor: Actor
         application_id: str
@@ -444,7 +464,7 @@ class Selection(Entity):
         return self.stage == Stage.ON_NOTICE and self.closes_at is not None and now < datetime.fromisoformat(self.closes_at)
 
     def remove_entry(self, at: datetime, actor: Actor, application_id: str, objection_id: str, reason: str) -> None:
-        self._at(Stage.ON_NOTICE)
+        self._at(Stage.ADOPTED, Stage.ON_NOTICE)
         if application_id in self.entries:
             self._happen(self.EntryRemoved, at, actor, application_id=application_id, objection_id=objection_id,
                          reason=reason)

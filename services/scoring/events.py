@@ -91,6 +91,10 @@ class AwardedData(Schema):
     rank = fields.Integer()
 
 
+class CandidateWithdrawnData(Schema):
+    reason = fields.String()
+
+
 class AwardRevokedData(Schema):
     """`source`: the event that disqualified the enterprise ({source, event_id, type})."""
 
@@ -192,6 +196,7 @@ for cls, name, schema in (
     (Candidate.SheetFinalised, "scoring.sheet_finalised", SheetFinalisedData),
     (Candidate.SheetReopened, "scoring.sheet_reopened", SheetReopenedData),
     (Candidate.Awarded, "scoring.awarded", AwardedData),
+    (Candidate.Withdrawn, "scoring.candidate_withdrawn", CandidateWithdrawnData),
     (Candidate.AwardRevoked, "scoring.award_revoked", AwardRevokedData),
     (Objection.Decided, "scoring.objection_decided", ObjectionDecidedData),
 ):

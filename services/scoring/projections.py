@@ -56,6 +56,7 @@ candidates = Table(
     Column("final_sheets", Integer, nullable=False),
     Column("awarded", String(200)),  # the document number, once announced
     Column("revoked", Text),
+    Column("withdrawn", Integer, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -140,7 +141,7 @@ def project_candidate(session: Session, c: Candidate) -> None:
         "county_code": c.county_code, "enterprise_name": c.enterprise_name, "uscc": c.uscc,
         "submitted_at": c.submitted_at, "assigned": len(c.assigned), "final_sheets": len(c.final_sheets()),
         "awarded": c.award["document_number"] if c.award else None,
-        "revoked": c.award["revoked"] if c.award else None, "version": c.version})
+        "revoked": c.award["revoked"] if c.award else None, "withdrawn": int(c.withdrawn), "version": c.version})
     session.execute(delete(assignments).where(assignments.c.application_id == c.application_id))
     for evaluator_id in sorted(c.assigned):
         sheet = c.sheets.get(evaluator_id)
@@ -187,7 +188,9 @@ def loads(session: Session, campaign_code: str) -> dict[str, int]:
 
 
 def candidate_ids(session: Session, campaign_code: str, unit_code: str | None = None) -> list[str]:
-    query = select(candidates.c.application_id).where(candidates.c.campaign_code == campaign_code)
+    """The campaign's candidates still in the expert review (not withdrawn)."""
+    query = select(candidates.c.application_id).where(candidates.c.campaign_code == campaign_code,
+                                                      candidates.c.withdrawn == 0)
     if unit_code:
         query = query.where(candidates.c.unit_code == unit_code)
     return [r[0] for r in session.execute(query.order_by(candidates.c.application_id))]

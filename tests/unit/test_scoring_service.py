@@ -270,3 +270,22 @@ def test_an_assigned_expert_opens_the_evidence_of_its_applications_and_of_no_oth
             session.on(three.app.service).get_document(apps[1], document["document_id"])
     with pytest.raises(Forbidden):  # no lists of applications for experts
         assigned.on(three.app.service).list_applications({})
+
+
+def test_a_recommendation_withdrawn_by_the_enterprise_leaves_the_expert_review_and_the_adopted_list(three):
+    apps = three.recommended(2)
+    experts = panel(three, 3)
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    score_all(three, experts, {apps[0]: 36, apps[1]: 30})
+    ranking = three.province.rank_candidates("2018")
+    three.province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"]})
+    three.clock.set(at(14))  # before the system close: the enterprise may still withdraw
+    three.app.login("enterprise-002", "Secret-pass-1").withdraw(apps[1], {"reason": "企业决定不再参评"})
+    three.sync()
+    assert three.province.get_assignment(apps[1])["application_id"] == apps[1]  # its history stays visible
+    with pytest.raises(InvalidState):
+        experts["expert1"].save_sheet(apps[1], sheet(30, final=False))
+    log = three.province.get_notifications(0, 1000)["notifications"]
+    removed = [e for e in log if e["type"] == "scoring.entry_removed"]
+    assert [(e["application_id"], e["data"]["objection_id"]) for e in removed] == [(apps[1], "")]
+    assert [r["application_id"] for r in three.province.rank_candidates("2018")["rows"]] == [apps[0]]

@@ -3,12 +3,16 @@ the evaluator accounts from the application service; the cities' recommendations
 service. It never reads another service's store."""
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.orm import Session
+
 from shared.contract import Envelope
 from shared.definition import Change
 from shared.identity import SYSTEM, Role
 
 from services.scoring import projections as rm
-from services.scoring.domain import Candidate, candidate_id_for
+from services.scoring.domain import Candidate, Selection, Stage, candidate_id_for, selection_id_for
 from services.scoring.store import ScoringStore
 
 
@@ -48,3 +52,26 @@ def on_recommended(store: ScoringStore, envelope: Envelope) -> Change | None:
         provider_confirmation=data["provider_confirmation"], county_checklist=data["county_checklist"],
         opinion=data["opinion"])
     return Change([candidate], lambda s: rm.project_candidate(s, candidate))
+
+
+def on_withdrawn(store: ScoringStore, envelope: Envelope) -> Change | None:
+    """The enterprise withdrew after its recommendation: the candidate leaves the expert review and
+    any list not yet announced (the review service closes the case: review.case_withdrawn)."""
+    application_id = envelope["application_id"]
+    candidate = store.find(Candidate, candidate_id_for(application_id)) if application_id else None
+    reason = envelope["data"].get("reason", "")
+    if candidate is None or not candidate.withdraw(store.clock.now(), SYSTEM.actor(), reason):
+        return None
+    changed: list[Any] = [candidate]
+    selection = store.find(Selection, selection_id_for(candidate.campaign_code))
+    if selection is not None and selection.stage in (Stage.ADOPTED, Stage.ON_NOTICE) and application_id in selection.entries:
+        selection.remove_entry(store.clock.now(), SYSTEM.actor(), application_id, "",
+                               f"the enterprise withdrew / 企业撤回申报: {reason}".rstrip(": "))
+        changed.append(selection)
+
+    def project(session: Session) -> None:
+        rm.project_candidate(session, candidate)
+        if selection is not None:
+            rm.project_selection(session, selection)
+
+    return Change(changed, project)
