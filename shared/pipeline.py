@@ -179,12 +179,10 @@ class Pipeline(Generic[S]):
     def _previous_answer(self, caller: Principal | None, key: str, op_name: str, request: str) -> Any:
         """The first answer to this key, when the same caller sent the same operation and input;
         a `conflict` when the key was used for something else."""
-        if caller is None:
-            return None
         table = self.store.books.idempotency
         with self.store.reading() as session:
             row = session.execute(select(table.c.command, table.c.request_sha256, table.c.result)
-                                  .where(table.c.key == _stored_key(caller, key))).first()
+                                  .where(table.c.key == _stored_key(caller, key, request))).first()
         if row is None:
             return None
         if row.command != op_name or row.request_sha256 != request:
@@ -197,12 +195,13 @@ class Pipeline(Generic[S]):
 
         def write(session: Session, position: int | None) -> None:
             answer["position"] = position
-            if key is not None and caller is not None:
+            if key is not None:
                 kept = {**answer, **{f: None for f in op.secret_answer if f in answer}}
                 if op.secret_answer:
                     kept["withheld"] = [f for f in op.secret_answer if f in answer]
                 session.execute(insert(self.store.books.idempotency).values(
-                    key=_stored_key(caller, key), account_id=caller.account_id, command=op.name,
+                    key=_stored_key(caller, key, request), account_id=caller.account_id if caller else PUBLIC,
+                    command=op.name,
                     request_sha256=request, result=json.dumps(kept, ensure_ascii=False),
                     recorded_at=self.store.clock.now().isoformat()))
 
@@ -218,8 +217,15 @@ class Pipeline(Generic[S]):
         return answer
 
 
-def _stored_key(caller: Principal, key: str) -> str:
-    return f"{caller.account_id}:{key}"
+PUBLIC = "public"
+
+
+def _stored_key(caller: Principal | None, key: str, request: str) -> str:
+    """An account's keys are its own. Callers without an account share no namespace: their key is
+    bound to the input's digest as well, so a retry of the same call answers the first answer, and
+    the same key with other input is simply another call (it neither conflicts nor reveals anything
+    of someone else's)."""
+    return f"{caller.account_id}:{key}" if caller is not None else f"{PUBLIC}:{request}:{key}"
 
 
 def _digest(op_name: str, arguments: dict[str, Any]) -> str:

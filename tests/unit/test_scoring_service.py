@@ -289,3 +289,21 @@ def test_a_recommendation_withdrawn_by_the_enterprise_leaves_the_expert_review_a
     removed = [e for e in log if e["type"] == "scoring.entry_removed"]
     assert [(e["application_id"], e["data"]["objection_id"]) for e in removed] == [(apps[1], "")]
     assert [r["application_id"] for r in three.province.rank_candidates("2018")["rows"]] == [apps[0]]
+
+
+def test_an_objector_without_an_account_retries_with_its_key_and_the_objection_is_recorded_once(three):
+    apps = three.recommended(1)
+    experts = panel(three, 3)
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    score_all(three, experts, {apps[0]: 35})
+    ranking = three.province.rank_candidates("2018")
+    three.province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"]})
+    three.province.publish_notice("2018")
+    public = three.scoring_anonymous()
+    objection = {"campaign_code": "2018", "application_id": apps[0], "name": "王五", "contact": "13800000000",
+                 "grounds": "该企业上云合同金额与实际不符"}
+    first = public.lodge_objection(objection, idempotency_key="my-objection")
+    assert public.lodge_objection(objection, idempotency_key="my-objection") == first  # the retry: the first answer
+    other = public.lodge_objection(objection | {"name": "赵六", "contact": "zhao@example.cn"}, idempotency_key="my-objection")
+    assert other["objection_id"] != first["objection_id"]  # someone else's key is no one's business: another objection
+    assert len(three.province.list_objections("2018")["items"]) == 2
