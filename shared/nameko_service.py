@@ -7,17 +7,22 @@ and of errors (typed errors cross RPC as the same classes).
 Only the services' `service.py` modules and RPC clients import this; domain code never does."""
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import functools
 import json
 import logging
 import os
-from typing import Any, Callable
+import signal
+from typing import Any, Callable, Iterator
 
 import eventlet
 from eventlet import tpool
+from eventlet.queue import Empty, Full, LightQueue
 from nameko import exceptions as nameko_exceptions
 from nameko.events import event_handler
 from kombu import Producer
+from kombu.transport.pyamqp import Transport as PyAmqpTransport
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from nameko import rpc as nameko_rpc
@@ -94,10 +99,54 @@ def _refuse_undecodable(consumer: Any, message: Any, exc: Exception) -> None:
 RPC_EXCHANGE = "nameko-rpc"
 QueueConsumer.on_decode_error = _refuse_undecodable
 
+# What kombu counts as the broker going away: socket errors (OSError) and AMQP connection and
+# channel errors.
+BROKER_GONE: tuple[type[BaseException], ...] = (*PyAmqpTransport.connection_errors, *PyAmqpTransport.channel_errors)
 
-def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str) -> None:
-    """Run `job` every `interval` seconds in a managed thread. Failures are logged, never raised:
-    an exception escaping a managed thread stops the whole service process."""
+
+def _settle_or_let_the_broker_redeliver(settle: Callable[[Any, Any], None], what: str) -> Callable[[Any, Any], None]:
+    """nameko acks (or requeues) a message when its worker ends, on the connection the message came
+    from, and catches only amqp's ConnectionError. When the broker died during the worker, the
+    socket raises ConnectionResetError or BrokenPipeError (OSError), which escapes into the worker's
+    managed thread and makes nameko kill the whole container: the process dies with the broker
+    (tests/integration/test_broker_crash.py found it, on an event handler's ack). An ack that cannot
+    be sent is moot: the broker requeues every unacknowledged message of a connection it lost, the
+    RPC caller retries with its idempotency key and a follower drops what it already processed."""
+
+    @functools.wraps(settle)
+    def settle_quietly(self: Any, message: Any) -> None:
+        try:
+            settle(self, message)
+        except BROKER_GONE as e:
+            log.warning("could not %s a message (%s: %s); the broker delivers it again", what, type(e).__name__, e)
+
+    return settle_quietly
+
+
+QueueConsumer.ack_message = _settle_or_let_the_broker_redeliver(QueueConsumer.ack_message, "acknowledge")
+QueueConsumer.requeue_message = _settle_or_let_the_broker_redeliver(QueueConsumer.requeue_message, "requeue")
+
+# kombu retries a lost connection after 2, 4, 6, ... up to 30 s: a consumer could stay deaf for
+# 30 s after the broker came back. It tries every 2 s instead (one log line each).
+RECONNECT_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def _establish_connection_promptly(self: Any) -> Iterator[Any]:
+    with self.create_connection() as conn:
+        conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                               interval_start=RECONNECT_SECONDS, interval_step=0, interval_max=RECONNECT_SECONDS)
+        yield conn
+
+
+QueueConsumer.establish_connection = _establish_connection_promptly
+
+
+def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str,
+                pause: Callable[[float], Any] = eventlet.sleep) -> None:
+    """Run `job` every `interval` seconds (or sooner, when `pause` returns sooner) in a managed
+    thread. Failures are logged, never raised: an exception escaping a managed thread stops the
+    whole service process."""
 
     def loop() -> None:
         while True:
@@ -107,9 +156,30 @@ def run_forever(container: Any, interval: float, job: Callable[[], Any], name: s
                 log.debug("%s: %s is not running yet", name, e)
             except Exception:
                 log.exception("%s failed; will try again", name)
-            eventlet.sleep(interval)
+            pause(interval)
 
     container.spawn_managed_thread(loop)
+
+
+class Wake:
+    """Wake-ups for one follower's pulling thread. Any number of prompts while it pulls leave one
+    wake-up, so it pulls once more afterwards and nothing a prompt announced is missed."""
+
+    def __init__(self) -> None:
+        self._pending: LightQueue = LightQueue(maxsize=1)
+
+    def set(self) -> None:
+        try:
+            self._pending.put_nowait(None)
+        except Full:
+            pass  # a wake-up is pending already
+
+    def wait(self, timeout: float) -> None:
+        """Until a wake-up, or `timeout` seconds."""
+        try:
+            self._pending.get(timeout=timeout)
+        except Empty:
+            pass
 
 
 def crash_after_publish_hook() -> Callable[[int], None] | None:
@@ -123,6 +193,29 @@ def crash_after_publish_hook() -> Callable[[int], None] | None:
         os._exit(70)
 
     return crash
+
+
+def dump_green_threads(signum: int = 0, frame: Any = None) -> None:
+    """`kill -USR1 <pid>` logs the stack of every green thread of a service: what a process that is
+    alive but does not answer is waiting for."""
+    import gc
+    import traceback
+
+    import greenlet  # type: ignore[import-untyped]
+
+    stacks = ["".join(traceback.format_stack(g.gr_frame)) for g in gc.get_objects()
+              if isinstance(g, greenlet.greenlet) and g.gr_frame is not None]
+    log.warning("%d green threads:\n%s", len(stacks), "\n--\n".join(stacks))
+
+
+def install_stack_dump() -> None:
+    """SIGUSR1: every green thread's stack, logged. SIGUSR2: every OS thread's current stack, written
+    to stderr by faulthandler at once, even while the event loop is stuck in C (a busy database)."""
+    try:
+        signal.signal(signal.SIGUSR1, dump_green_threads)
+        faulthandler.register(signal.SIGUSR2, all_threads=True)
+    except ValueError:  # not the main thread (a test running the service in-process): no signal
+        log.debug("no SIGUSR1 stack dump outside the main thread")
 
 
 class UpstreamLog:
@@ -166,14 +259,25 @@ class UpstreamLog:
 class Caller:
     """One worker's view of the running service: calls go through the pipeline with its token."""
 
-    def __init__(self, pipeline: Pipeline[Any], token: str | None) -> None:
-        self.pipeline, self.token = pipeline, token
+    def __init__(self, pipeline: Pipeline[Any], token: str | None, wakes: dict[str, Wake]) -> None:
+        self.pipeline, self.token, self.wakes = pipeline, token, wakes
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return self.pipeline.call(name, self.token, args, kwargs)
 
     def prompt(self, upstream: str, message: dict[str, Any]) -> None:
-        self.pipeline.runtime.followers[upstream].prompt(message)
+        """A message from the upstream wakes its follower's own thread, which pulls; the worker
+        returns at once. It must not pull itself: a pull holds the follower's lock through an RPC
+        to the upstream, and prompts waiting for that lock held every worker of the process (the
+        pool is shared with RPC), so the service stopped answering. Two services following each
+        other under load deadlocked that way until an RPC timed out, again and again
+        (tests/integration/test_broker_crash.py). As with Follower.prompt, the body is only a hint:
+        a message at or below the tracked position wakes nothing."""
+        position = message.get("position") if isinstance(message, dict) else None
+        if isinstance(position, int) and not isinstance(position, bool):
+            if position <= self.pipeline.runtime.followers[upstream].tracked():
+                return
+        self.wakes[upstream].set()
 
 
 class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
@@ -192,15 +296,18 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream])
                      for upstream, table in follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
+        self.wakes = {upstream: Wake() for upstream in follows}
         self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()))
         self.settings = settings
+        install_stack_dump()
 
     def start(self) -> None:
         runtime, settings = self.runtime, self.settings
         assert runtime.relay is not None
         run_forever(self.container, settings.relay_seconds, runtime.relay.publish_pending, "relay")
-        for upstream, follower in runtime.followers.items():
-            run_forever(self.container, settings.catch_up_seconds, follower.catch_up, f"catch-up from {upstream}")
+        for upstream, follower in runtime.followers.items():  # at start, when prompted, and on a timer
+            run_forever(self.container, settings.catch_up_seconds, follower.catch_up, f"catch-up from {upstream}",
+                        pause=self.wakes[upstream].wait)
         for timer in self.definition.timers:
             run_forever(self.container, timer.interval(settings), functools.partial(timer.job, runtime.store), timer.name)
 
@@ -211,7 +318,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
             fetch.close()
 
     def get_dependency(self, worker_ctx: Any) -> Caller:
-        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER))
+        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER), self.wakes)
 
 
 class ReplySafeRpc(nameko_rpc.Rpc):  # type: ignore[misc]
@@ -238,8 +345,9 @@ def _rpc_method(name: str) -> Callable[..., Any]:
 
 
 def _prompt_entrypoint(upstream: str) -> Callable[..., None]:
-    """Every message from `<upstream>.events` is a prompt for that upstream's follower. Errors are
-    not requeued (that loops); the timer's catch-up retries."""
+    """Every message from `<upstream>.events` is a prompt for that upstream's follower (Caller.prompt:
+    it wakes the follower's thread and returns). Errors are not requeued (that loops); the timer's
+    catch-up retries."""
 
     def on_upstream_event(self: Any, message: dict[str, Any]) -> None:
         self.runtime.prompt(upstream, message)
