@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 PROVINCE = ("province-admin", "Province-admin-2018")
 PROVINCE_INITIAL = "Initial-province-2018"
+TOKEN_SECRET = "integration-test-secret-32-bytes-long"  # every System's services sign and verify with it
 TEST_SERVICES = {"tally": "tests.support.tally_service"}  # declared in the tests, run like the real ones
 
 
@@ -70,11 +71,12 @@ class System:
         self.clock_file = tmp / "clock"
         self.clock_file.write_text("2018-12-03T10:00:00+08:00")
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "HBCLOUD_DATA_DIR": str(tmp / "data"),
-                    "HBCLOUD_TOKEN_SECRET": "integration-test-secret-32-bytes-long", "HBCLOUD_CLOCK": f"file:{self.clock_file}",
+                    "HBCLOUD_TOKEN_SECRET": TOKEN_SECRET, "HBCLOUD_CLOCK": f"file:{self.clock_file}",
                     "HBCLOUD_CATCH_UP_SECONDS": "1", "HBCLOUD_REGISTRATIONS_PER_MINUTE": "100000",
                     "HBCLOUD_PASSWORD_HASH_CONCURRENCY": "50",  # test-strength hashing: no need to queue
                     "HBCLOUD_DEADLINE_SCAN_SECONDS": "1", "PYTHONPATH": str(ROOT)}
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.log_files: dict[int, Path] = {}  # pid -> its log
         self.delete_queues()
 
     def settings(self, **extra: str) -> Any:
@@ -103,32 +105,52 @@ class System:
         store.close()
 
     def start(self, module: str, probe: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        process = self._launch(module, **extra_env)
+        self._await(process, module, probe)
+        return process
+
+    def _launch(self, module: str, **extra_env: str) -> subprocess.Popen[bytes]:
         label = module.split(":")[0].split(".")[-2 if module.endswith(":Service") else -1]  # services.<name>.service
         log = open(self.tmp / f"{label}-{len(self.processes)}.log", "ab")
         process = subprocess.Popen([NAMEKO, "run", "--config", str(ROOT / "config" / "nameko.yaml"), module],
                                    cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         self.processes.append(process)
+        self.log_files[process.pid] = Path(log.name)
+        return process
+
+    def _await(self, process: subprocess.Popen[bytes], module: str, probe: str) -> None:
+        """Until the service answers `probe` over the broker (a typed refusal is an answer)."""
         service, method = probe.split(".")
         deadline = time.monotonic() + 30
         while True:
             try:
                 with cluster(self.amqp_uri, timeout=2) as c:
                     getattr(getattr(c, service), method)()
-                return process
+                return
             except ServiceError:
-                return process  # a typed refusal is an answer: the service is up
+                return  # a typed refusal is an answer: the service is up
             except Exception:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{module} did not start:\n{self.logs()}")
+                    raise RuntimeError(f"{module} did not start:\n{self.diagnosis()}")
                 time.sleep(0.3)
+
+    @staticmethod
+    def _target(name: str) -> str:
+        from services.topology import nameko_target
+
+        return f"{TEST_SERVICES[name]}:Service" if name in TEST_SERVICES else nameko_target(name)
 
     def start_service(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
         """A service of the topology (or of TEST_SERVICES), once it answers over the broker."""
-        from services.topology import nameko_target
+        return self.start(self._target(name), f"{name}.health", **extra_env)
 
-        target = f"{TEST_SERVICES[name]}:Service" if name in TEST_SERVICES else nameko_target(name)
-        return self.start(target, f"{name}.health", **extra_env)
+    def start_services(self, *names: str) -> list[subprocess.Popen[bytes]]:
+        """Several services started at once (their start-up overlaps), once each answers."""
+        launched = [(name, self._launch(self._target(name))) for name in names]
+        for name, process in launched:
+            self._await(process, self._target(name), f"{name}.health")
+        return [process for _, process in launched]
 
     def stop(self, process: subprocess.Popen[bytes], kill: bool = False) -> None:
         if process.poll() is None:
@@ -139,8 +161,38 @@ class System:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def logs(self) -> str:
-        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log")))
+    def logs(self, tail: int = 3000) -> str:
+        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-tail:]}" for p in sorted(self.tmp.glob("*.log")))
+
+    def queue_depths(self) -> str:
+        """Messages waiting and consumers of each service's RPC queue (or why the broker cannot say)."""
+        try:
+            with Connection(self.amqp_uri, connect_timeout=3) as conn:
+                depths = []
+                for name in QUEUES:
+                    if name.startswith("rpc-"):
+                        try:
+                            _, waiting, consumers = conn.channel().queue_declare(name, passive=True)
+                            depths.append(f"{name}: {waiting} waiting, {consumers} consumers")
+                        except Exception:
+                            continue  # no such queue
+                return "; ".join(depths)
+        except Exception as e:
+            return f"queues unknown ({type(e).__name__}: {e})"
+
+    def diagnosis(self) -> str:
+        """For a service that stopped answering: which processes are alive (or their exit code), the
+        RPC queues' depths, the stack of every thread (SIGUSR2, faulthandler: even one stuck in C)
+        and of every green thread (SIGUSR1) of those alive (shared/nameko_service.py), and the logs."""
+        states = []
+        for p in self.processes:
+            code = p.poll()
+            states.append(f"{self.log_files[p.pid].name}: pid {p.pid} " + ("alive" if code is None else f"exited with {code}"))
+            if code is None:
+                os.kill(p.pid, signal.SIGUSR2)
+                os.kill(p.pid, signal.SIGUSR1)
+        time.sleep(1)
+        return "\n".join(states) + "\n" + self.queue_depths() + "\n" + self.logs(tail=30000)
 
     @contextmanager
     def rpc(self, token: str | None = None) -> Iterator[Any]:
