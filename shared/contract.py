@@ -12,6 +12,7 @@ from eventsourcing.persistence import Mapper, Notification
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import IntegrityFailure
+from shared.fields import Pattern
 
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://hbcloud.example/events")
 
@@ -51,7 +52,7 @@ class EnvelopeSchema(Schema):
     """What every published message and every get_notifications item looks like."""
 
     event_id = fields.UUID(required=True)
-    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_.]+$"))
+    type = fields.String(required=True, validate=Pattern(r"^[a-z_]+\.[a-z_.]+$"))
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     source = fields.String(required=True)
     position = fields.Integer(required=True, validate=validate.Range(min=1))

@@ -3,10 +3,11 @@ store and publish: money as a decimal string in yuan with two places, dates as I
 from __future__ import annotations
 
 import base64
+import re
 import binascii
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
 from stdnum.cn import uscc as stdnum_uscc
@@ -90,6 +91,24 @@ class Base64Content(fields.String):
         if not content:
             raise ValidationError("empty file / 文件为空")
         return content
+
+
+class Pattern(validate.Regexp):
+    """A regular expression the whole value must match. marshmallow's Regexp uses `re.match`, where
+    `$` also matches before a final newline: "cloudco\n" would pass `^[a-z]+$` and reach the
+    events. `fullmatch` closes that; the pattern keeps the `^…$` form readers of any language know."""
+
+    def __call__(self, value: Any) -> Any:
+        regex = cast("re.Pattern[str]", self.regex)
+        if not isinstance(value, str) or regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# Identifiers more than one service validates.
+PROVIDER_ID = Pattern(r"^[a-z0-9][a-z0-9_-]{1,63}$", error="2–64 of a-z 0-9 _ - / 服务商标识为2–64位小写字母、数字、_或-")
+CAMPAIGN_CODE = Pattern(r"^[A-Za-z0-9_-]{2,32}$")
+CRITERION_CODE = Pattern(r"^[a-z0-9_]{1,32}$", error="1–32 of a-z 0-9 _ / 评分项目代码为1–32位小写字母、数字或_")
 
 
 def identifier(**kwargs: Any) -> fields.String:

@@ -5,6 +5,7 @@
 3. check the caller's role, before looking at the input;
 4. validate every argument at once (each bad field named, in Chinese and English);
 5. answer a retry with an idempotency key already used, bound to the same operation and input;
+   then count the call against the operation's rate limit, if it has one;
 6. run the handler, which checks jurisdiction (shared/access.py) and decides;
 7. record its events, read-model rows and the idempotency record in one transaction;
 8. answer, with the position of the last event recorded (read-your-writes).
@@ -66,8 +67,6 @@ class Pipeline(Generic[S]):
             caller = None if op.public else self._authenticate(op, token)
             if caller is not None:
                 self._authorize(op, caller)
-            if op.name in self.limits:
-                self.limits[op.name].take(self.store.clock.now())
             if op.locate is not None and caller is not None:
                 self._locate(op, caller, args, dict(kwargs or {}))
             arguments, key = self._validate(op, args, dict(kwargs or {}))
@@ -76,6 +75,10 @@ class Pipeline(Generic[S]):
                 previous = self._previous_answer(caller, key, op.name, request)
                 if previous is not None:
                     return previous
+            if op.name in self.limits:
+                # Counted only for calls that would do the work: refused junk is cheap, and must not
+                # use up the allowance of a public operation (an objection) for everyone else.
+                self.limits[op.name].take(self.store.clock.now())
             result = op.handler(Context(self.runtime, caller, self.store.clock.now()), **arguments)
             if isinstance(result, Change):
                 return self._commit(op, caller, key, request, result)

@@ -292,7 +292,6 @@ class CityReturnDetails(Schema):
 
 
 class AttachmentShape(Schema):
-    filename = fields.String(validate=validate.Length(min=1, max=200))
     content_type = fields.String(validate=validate.OneOf(scoring_in.ATTACHMENT_TYPES))
     size = fields.Integer(validate=validate.Range(min=1, max=scoring_in.ATTACHMENT_MAX_BYTES))
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
@@ -330,7 +329,7 @@ SHAPES: list[tuple[str, type[Schema], str]] = [
     ("provider return details", ProviderReturnDetails, "`details` of a return at the `provider` step (a dispute)."),
     ("county return details", CountyReturnDetails, "`details` of a return at the `county` step: the answers given."),
     ("city return details", CityReturnDetails, "`details` of a return at the `city` step."),
-    ("objection attachment", AttachmentShape, "A file lodged with an objection: its digest, never its content."),
+    ("objection attachment", AttachmentShape, "A file lodged with an objection: its type, size and digest, never its name or content."),
 ]
 SHAPE_NAMES = {schema: name for name, schema, _ in SHAPES} | {ActorSchema: "actor"}  # the envelope's own
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared import refdata
-from shared.fields import Base64Content, CreditCode, IsoDate, Money, WholeNumber
+from shared.fields import CAMPAIGN_CODE, CRITERION_CODE, PROVIDER_ID, Base64Content, CreditCode, IsoDate, Money, Pattern, WholeNumber
 from shared.identity import Role
 
 from services.application.domain import Status
@@ -16,8 +16,7 @@ from services.application.projections import REVIEW_STAGES, REVIEW_STATUSES
 
 ISSUED_ROLES = [r for r in Role if r not in (Role.ENTERPRISE, Role.SERVICE)]  # enterprises register; services are the system
 
-PROVIDER_ID = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{1,63}$", error="2–64 of a-z 0-9 _ - / 服务商标识为2–64位小写字母、数字、_或-")
-USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{4,64}$", error="4–64 letters, digits or _.@- / 用户名为4–64位字母、数字或_.@-")
+USERNAME = Pattern(r"^[A-Za-z0-9_.@-]{4,64}$", error="4–64 letters, digits or _.@- / 用户名为4–64位字母、数字或_.@-")
 OWNERSHIP = ("state", "private", "foreign_invested", "joint_stock")  # 国有 民营 三资 股份制
 DOCUMENT_KINDS = ("business_registration", "contract", "invoice", "payment_voucher", "other")
 NEEDS_CONTRACT = ("contract", "invoice", "payment_voucher")
@@ -87,10 +86,10 @@ class AccountStateSchema(Schema):
 
 
 class RubricItemSchema(Schema):
-    code = fields.String(required=True)
-    name_zh = fields.String(required=True)
-    name_en = fields.String(required=True)
-    max = WholeNumber(required=True, validate=validate.Range(min=1))
+    code = fields.String(required=True, validate=CRITERION_CODE)  # what score sheets name it by
+    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    max = WholeNumber(required=True, validate=validate.Range(min=1, max=100))
 
 
 class EvidenceLimitsSchema(Schema):
@@ -99,7 +98,7 @@ class EvidenceLimitsSchema(Schema):
 
 
 class CampaignSettingsSchema(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$"))
+    code = fields.String(required=True, validate=CAMPAIGN_CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     document = fields.String(load_default="", validate=validate.Length(max=200))
     opens_on = IsoDate(required=True)
@@ -116,7 +115,7 @@ class CampaignSettingsSchema(Schema):
     subsidy_cap = Money(required=True)
     notice_period_days = WholeNumber(required=True, validate=validate.Range(min=1, max=60))
     ban_years = WholeNumber(required=True, validate=validate.Range(min=1, max=10))
-    rubric = fields.List(fields.Nested(RubricItemSchema), required=True, validate=validate.Length(min=1))
+    rubric = fields.List(fields.Nested(RubricItemSchema), required=True, validate=validate.Length(min=1, max=20))
     experts_per_application = WholeNumber(required=True, validate=validate.Range(min=1, max=15))
     trim_extremes_from = WholeNumber(required=True, validate=validate.Range(min=3))
     quota = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1))
@@ -140,6 +139,8 @@ class CampaignSettingsSchema(Schema):
                 raise ValidationError({later: [f"must not be before {earlier} / 日期顺序有误"]})
         if "rubric" in data and sum(item["max"] for item in data["rubric"]) != 100:
             raise ValidationError({"rubric": ["criteria maxima must add up to 100 / 评分细则满分须为100"]})
+        if "rubric" in data and len({item["code"] for item in data["rubric"]}) != len(data["rubric"]):
+            raise ValidationError({"rubric": ["each criterion code once / 评分项目代码不得重复"]})
         tie_break = data.get("tie_break_criterion")
         if tie_break is not None and "rubric" in data and tie_break not in [item["code"] for item in data["rubric"]]:
             raise ValidationError({"tie_break_criterion": ["a criterion code of the rubric / 须为评分细则中的项目代码"]})
@@ -184,7 +185,7 @@ class LiftBanSchema(Schema):
 
 def year_keyed_money() -> fields.Dict:
     """{year: yuan}; which years a campaign asks for is the campaign's (checked at submission)."""
-    return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{4}$")), values=Money())
+    return fields.Dict(keys=fields.String(validate=Pattern(r"^\d{4}$")), values=Money())
 
 
 class EnterpriseSectionSchema(Schema):
@@ -195,10 +196,10 @@ class EnterpriseSectionSchema(Schema):
     registered_address = fields.String(validate=validate.Length(max=500))
     ownership = fields.String(validate=validate.OneOf(OWNERSHIP))
     contact_address = fields.String(validate=validate.Length(max=500))
-    postal_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="six digits / 六位数字"))
+    postal_code = fields.String(validate=Pattern(r"^\d{6}$", error="six digits / 六位数字"))
     contact_person = fields.String(validate=validate.Length(max=100))
-    phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{7,30}$"))
-    fax = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{0,30}$"))
+    phone = fields.String(validate=Pattern(r"^[0-9+\- ]{7,30}$"))
+    fax = fields.String(validate=Pattern(r"^[0-9+\- ]{0,30}$"))
     email = fields.Email()
     revenue = year_keyed_money()
     industry_code = fields.String(validate=lambda code: known_industry(code))
@@ -284,7 +285,7 @@ def scenario_list() -> fields.List:
 class ContractSchema(Schema):
     """近三年企业上云服务合同."""
 
-    contract_id = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    contract_id = fields.String(load_default=None, validate=Pattern(r"^[A-Za-z0-9_-]{1,64}$"))
     provider_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     number = fields.String(required=True, validate=validate.Length(min=1, max=100))
     signed_on = IsoDate(required=True)
@@ -340,7 +341,7 @@ def section_values(section: str, values: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ lists and lookups
 MAX_PAGE = 100_000
-DIVISION = validate.Regexp(r"^\d{6}$", error="a six-digit division code (GB/T 2260) / 须为六位行政区划代码")
+DIVISION = Pattern(r"^\d{6}$", error="a six-digit division code (GB/T 2260) / 须为六位行政区划代码")
 
 
 def page_field() -> WholeNumber:

@@ -41,6 +41,8 @@ DEFINITION = ServiceDefinition(
         operation("draw_evaluators", assignment.draw_evaluators, PROVINCE, {"data": s.DrawSchema()}),
         operation("decline_assignment", assignment.decline_assignment, EVALUATOR,
                   {"application_id": APP_ID, "data": s.DeclineSchema()}, locate=assignment.locate_candidate),
+        operation("replace_evaluator", assignment.replace_evaluator, PROVINCE,
+                  {"application_id": APP_ID, "data": s.ReopenSchema()}, locate=assignment.locate_candidate),
         operation("my_assignments", assignment.my_assignments, EVALUATOR, {"query": s.AssignmentQuerySchema()}),
         operation("get_assignment", assignment.get_assignment, EVALUATOR | OVERSIGHT, {"application_id": APP_ID}),
         operation("save_sheet", sheets.save_sheet, EVALUATOR, {"application_id": APP_ID, "sheet": s.SheetSchema()},

@@ -372,7 +372,14 @@ class Ranking(Entity):
 
     def __init__(self, actor: Actor, campaign_code: str, rule: str, settings: dict[str, Any],
                  inputs: list[dict[str, Any]], rows: list[dict[str, Any]], cut_at: int) -> None:
-        self.campaign_code, self.rows, self.cut_at = campaign_code, rows, cut_at
+        self.campaign_code, self.inputs, self.rows, self.cut_at = campaign_code, inputs, rows, cut_at
+
+    def versions(self) -> dict[str, int]:
+        """The version of each candidate the ranking read: a later version means its sheets changed."""
+        return {i["application_id"]: i["version"] for i in self.inputs}
+
+    def row(self, application_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.rows if r["application_id"] == application_id), None)
 
     @classmethod
     def make(cls, at: datetime, actor: Actor, id: UUID, **made: Any) -> "Ranking":
@@ -469,8 +476,14 @@ class Selection(Entity):
             self._happen(self.EntryRemoved, at, actor, application_id=application_id, objection_id=objection_id,
                          reason=reason)
 
+    def scores_locked(self) -> bool:
+        """From the public notice on, the scores behind the list stand as published."""
+        return self.stage in (Stage.ON_NOTICE, Stage.ANNOUNCED)
+
     def announce(self, at: datetime, actor: Actor, document_number: str, undecided: int) -> None:
         self._at(Stage.ON_NOTICE)
+        if not self.entries:
+            raise InvalidState({"entries": 0}, zh="名单为空，不能公布", en="The list is empty: nothing to announce")
         if self.notice_open(at):
             raise InvalidState({"closes_at": self.closes_at}, zh="公示期未满", en="The public notice has not closed yet")
         if undecided:

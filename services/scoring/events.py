@@ -173,7 +173,8 @@ class ObjectionLodgedData(Schema):
     attachments = fields.Method("attachment_digests")
 
     def attachment_digests(self, event: Any) -> list[dict[str, Any]]:
-        return [{k: a[k] for k in ("filename", "content_type", "size", "sha256")} for a in event.attachments]
+        # Not the file names either: "张三举报材料.pdf" would publish who objected.
+        return [{k: a[k] for k in ("content_type", "size", "sha256")} for a in event.attachments]
 
 
 class ObjectionDecidedData(Schema):

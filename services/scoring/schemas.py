@@ -6,14 +6,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import refdata
-from shared.fields import Base64Content, CreditCode, WholeNumber, identifier
+from shared.fields import CAMPAIGN_CODE, CRITERION_CODE, PROVIDER_ID, Base64Content, CreditCode, WholeNumber, identifier
 
 from services.scoring.domain import EvaluatorKind, Outcome
 
-CAMPAIGN = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$"))
-PROVIDER_ID = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{1,63}$", error="2–64 of a-z 0-9 _ - / 服务商标识为2–64位小写字母、数字、_或-")
+CAMPAIGN = fields.String(required=True, validate=CAMPAIGN_CODE)
 REASON = fields.String(required=True, validate=validate.Length(min=2, max=2000))
-CRITERION = fields.String(validate=validate.Regexp(r"^[a-z0-9_]{1,32}$"))
+CRITERION = fields.String(validate=CRITERION_CODE)
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENTS_MAX = 3
@@ -59,6 +58,8 @@ class SheetSchema(Schema):
 
 
 class ReopenSchema(Schema):
+    """An evaluator on an application (`reopen_sheet`, `replace_evaluator`), and why."""
+
     evaluator_id = identifier()
     reason = REASON
 

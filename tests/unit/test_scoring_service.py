@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from services.scoring import rules as r
 from shared.clock import SHANGHAI
-from shared.errors import DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound
+from shared.errors import DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound, RateLimited
 from tests.support import builders as b
 from tests.support.inprocess import Session
 from tests.support.scoring_inprocess import Three, sheet
@@ -307,3 +307,145 @@ def test_an_objector_without_an_account_retries_with_its_key_and_the_objection_i
     other = public.lodge_objection(objection | {"name": "赵六", "contact": "zhao@example.cn"}, idempotency_key="my-objection")
     assert other["objection_id"] != first["objection_id"]  # someone else's key is no one's business: another objection
     assert len(three.province.list_objections("2018")["items"]) == 2
+
+
+# ------------------------------------------------------------------ what an outsider's attack found
+def on_notice(three: Three, results: dict[str, int]) -> tuple[dict[str, Session], dict]:
+    experts = panel(three, 3)
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    score_all(three, experts, results)
+    ranking = three.province.rank_candidates("2018")
+    three.province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"]})
+    return experts, ranking
+
+
+def test_from_the_notice_on_the_scores_stand_and_the_awards_carry_the_adopted_ranking(three):
+    apps = three.recommended(2)
+    experts, ranking = on_notice(three, {apps[0]: 38, apps[1]: 30})
+    three.clock.set(at(20))
+    three.province.publish_notice("2018")
+    someone = account_of(three, "expert1")
+    for refused in (lambda: three.province.reopen_sheet(apps[0], {"evaluator_id": someone, "reason": "复核"}),
+                    lambda: three.province.rank_candidates("2018"),
+                    lambda: three.province.draw_evaluators({"campaign_code": "2018"}),
+                    lambda: three.province.replace_evaluator(apps[0], {"evaluator_id": someone, "reason": "复核"})):
+        with pytest.raises(InvalidState) as state:
+            refused()
+        assert state.value.details["stage"] == "on_notice"
+    three.clock.set(at(27))
+    three.province.announce({"campaign_code": "2018", "document_number": "冀工信两化〔2018〕600号"})
+    awards = {e["application_id"]: e["data"] for e in three.province.get_notifications(0, 1000)["notifications"]
+              if e["type"] == "scoring.awarded"}
+    assert [(awards[a]["score"], awards[a]["rank"]) for a in apps] == [
+        (row["score"], row["rank"]) for row in ranking["rows"]]
+
+
+def test_a_ranking_whose_sheets_changed_is_neither_adopted_nor_published(three):
+    apps = three.recommended(2)
+    experts = panel(three, 3)
+    three.province.draw_evaluators({"campaign_code": "2018"})
+    score_all(three, experts, {apps[0]: 38, apps[1]: 30})
+    ranking = three.province.rank_candidates("2018")
+    someone = account_of(three, "expert1")
+    three.province.reopen_sheet(apps[0], {"evaluator_id": someone, "reason": "成效分值与理由不符"})
+    with pytest.raises(InvalidState) as stale:
+        three.province.adopt_list({"campaign_code": "2018", "ranking_id": ranking["ranking_id"]})
+    assert stale.value.details["changed_since"] == [apps[0]]
+    experts["expert1"].save_sheet(apps[0], sheet(10))
+    again = three.province.rank_candidates("2018")
+    three.province.adopt_list({"campaign_code": "2018", "ranking_id": again["ranking_id"]})
+    three.province.reopen_sheet(apps[0], {"evaluator_id": someone, "reason": "再次复核"})
+    with pytest.raises(InvalidState):  # the adopted list no longer stands on the sheets
+        three.province.publish_notice("2018")
+
+
+def test_a_list_emptied_by_upheld_objections_is_not_announced(three):
+    apps = three.recommended(1)
+    on_notice(three, {apps[0]: 35})
+    three.province.publish_notice("2018")
+    lodged = three.scoring_anonymous().lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "王五",
+                                                        "contact": "13800000000", "grounds": "合同金额与实际不符"})
+    three.province.decide_objection(lodged["objection_id"], {"outcome": "upheld", "reasons": ["经核实不实"]})
+    three.clock.set(at(27))
+    with pytest.raises(InvalidState) as empty:
+        three.province.announce({"campaign_code": "2018", "document_number": "冀工信两化〔2018〕600号"})
+    assert empty.value.details == {"entries": 0}
+
+
+def test_a_declared_provider_with_a_trailing_newline_is_refused(three):
+    expert = three.app.provision("newline", "expert").on(three.scoring)
+    with pytest.raises(InvalidInput) as refused:
+        expert.declare_interests({"kind": "expert", "employers": [], "providers": ["hbcloud-provider\n"]})
+    assert "providers" in refused.value.details["fields"]
+
+
+def test_a_rubric_that_no_sheet_could_score_is_refused_when_the_campaign_opens(three):
+    bad = b.campaign_2018() | {"code": "2019", "name": "2019年评选"}
+    bad["rubric"] = [dict(item) for item in bad["rubric"]]
+    bad["rubric"][0]["code"] = "上云成效"
+    bad["rubric"][1]["code"] = bad["rubric"][2]["code"]
+    with pytest.raises(InvalidInput) as refused:
+        three.app.province.open_campaign(bad)
+    assert set(refused.value.details["fields"]) >= {"rubric"}
+
+
+def test_refused_objections_do_not_use_up_the_public_allowance(three, monkeypatch):
+    apps = three.recommended(1)
+    on_notice(three, {apps[0]: 35})
+    three.province.publish_notice("2018")
+    monkeypatch.setattr(three.scoring.limits["lodge_objection"], "per_minute", 2)
+    public = three.scoring_anonymous()
+    for _ in range(5):
+        with pytest.raises(InvalidInput):
+            public.lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "", "contact": "x",
+                                    "grounds": "x"})
+    good = {"campaign_code": "2018", "application_id": apps[0], "name": "王五", "contact": "13800000000",
+            "grounds": "合同金额与实际不符"}
+    public.lodge_objection(good)
+    public.lodge_objection(good | {"name": "赵六"})
+    with pytest.raises(RateLimited):
+        public.lodge_objection(good | {"name": "孙七"})
+
+
+def test_the_province_replaces_a_deactivated_evaluator_and_a_renewed_conflict_stops_a_sheet(three):
+    apps = three.recommended(1)
+    experts = panel(three, 4)
+    drawn = three.province.draw_evaluators({"campaign_code": "2018", "seed": "replace"})
+    names = {account_of(three, n): n for n in experts}
+    gone, renewing = (names[e] for e in drawn["assignments"][apps[0]][:2])
+    three.app.province.deactivate_account({"username": gone, "reason": "专家离职"})
+    answer = three.province.replace_evaluator(apps[0], {"evaluator_id": account_of(three, gone), "reason": "专家离职，账号停用"})
+    assert answer["released"] == account_of(three, gone) and len(answer["replacement"]) == 1
+    uscc = three.province.get_assignment(apps[0])["uscc"]
+    experts[renewing].declare_interests({"kind": "expert", "employers": [], "enterprises": [uscc]})
+    with pytest.raises(Forbidden) as conflicted:
+        experts[renewing].save_sheet(apps[0], sheet(30))
+    assert conflicted.value.details["conflicts"] == ["declared_enterprise"]
+    with pytest.raises(NotFound):
+        three.province.reopen_sheet(apps[0], {"evaluator_id": "nobody", "reason": "复核"})
+    with pytest.raises(NotFound):
+        three.province.list_objections("2099")
+
+
+def test_other_sheets_stay_hidden_while_the_panel_is_short(three):
+    apps = three.recommended(1)
+    experts = panel(three, 2)  # 3 per application: one short
+    drawn = three.province.draw_evaluators({"campaign_code": "2018"})
+    assert drawn["shortfalls"] == {apps[0]: 1}
+    for session in experts.values():
+        session.save_sheet(apps[0], sheet(30))
+    seen = experts["expert1"].get_assignment(apps[0])
+    assert not seen["all_sheets_final"] and list(seen["sheets"]) == [account_of(three, "expert1")]
+
+
+def test_the_public_objection_event_names_no_file(three):
+    apps = three.recommended(1)
+    on_notice(three, {apps[0]: 35})
+    three.province.publish_notice("2018")
+    three.scoring_anonymous().lodge_objection({
+        "campaign_code": "2018", "application_id": apps[0], "name": "张三", "contact": "13800000000",
+        "grounds": "合同金额与实际不符",
+        "attachments": [{"filename": "../张三举报材料.pdf", "content_type": "application/pdf", "content_base64": b.b64(b.PDF)}]})
+    lodged = next(e for e in three.province.get_notifications(0, 1000)["notifications"] if e["type"] == "scoring.objection_lodged")
+    assert set(lodged["data"]["attachments"][0]) == {"content_type", "size", "sha256"}
+    assert three.province.list_objections("2018")["items"][0]["attachments"][0]["filename"] == "张三举报材料.pdf"

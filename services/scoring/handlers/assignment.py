@@ -17,7 +17,7 @@ from shared.identity import Role
 
 from services.scoring import projections as rm
 from services.scoring import rules as r
-from services.scoring.domain import Candidate, Draw, SheetStatus, candidate_id_for
+from services.scoring.domain import Candidate, Draw, Selection, SheetStatus, candidate_id_for, selection_id_for
 from services.scoring.handlers.evaluators import date_of
 from services.scoring.store import ScoringStore
 
@@ -32,6 +32,15 @@ def candidate_for(ctx: Ctx, application_id: str) -> Candidate:
     if candidate is None or (ctx.me.role is Role.EXPERT and ctx.me.account_id not in candidate.assigned):
         raise NotFound({"application_id": application_id}, zh="未找到该申报", en="No such application")
     return candidate
+
+
+def scores_open(ctx: Ctx, campaign_code: str) -> None:
+    """Sheets, assignments and rankings change until the list goes on public notice; from then on
+    the published list stands on the scores it was adopted from."""
+    selection = ctx.store.find(Selection, selection_id_for(campaign_code))
+    if selection is not None and selection.scores_locked():
+        raise InvalidState({"stage": selection.stage}, zh="名单已公示，评分不能再改",
+                           en="The list is on public notice or announced: scores can no longer change")
 
 
 def locate_candidate(ctx: Ctx, application_id: str) -> None:
@@ -108,6 +117,7 @@ def draw_evaluators(ctx: Ctx, data: dict[str, Any]) -> Change:
     """Assign every candidate of the campaign (or of one city's batch) that still lacks evaluators."""
     campaign, unit = data["campaign_code"], data["unit_code"]
     rules = ctx.store.rules(campaign)
+    scores_open(ctx, campaign)
     with ctx.store.reading() as session:
         ids = rm.candidate_ids(session, campaign, unit)
     candidates = [c for c in (ctx.store.get(Candidate, candidate_id_for(a)) for a in ids)
@@ -123,14 +133,29 @@ def draw_evaluators(ctx: Ctx, data: dict[str, Any]) -> Change:
 def decline_assignment(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
     """The evaluator declares a conflict; a replacement is drawn at once (a shortfall when nobody is
     left, which the province's next draw fills)."""
+    return release(ctx, candidate_for(ctx, application_id), ctx.me.account_id, data["reason"])
+
+
+def replace_evaluator(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
+    """The province takes an evaluator off an application (deactivated, unreachable, a conflict come
+    to light) with a reason; a replacement is drawn as for a decline."""
     candidate = candidate_for(ctx, application_id)
-    me = ctx.me.account_id
-    candidate.decline(ctx.now, ctx.actor(), me, data["reason"])
+    if data["evaluator_id"] not in candidate.assigned:
+        raise NotFound({"evaluator_id": data["evaluator_id"]}, zh="该专家未分配评审此申报",
+                       en="No such evaluator on this application")
+    return release(ctx, candidate, data["evaluator_id"], data["reason"])
+
+
+def release(ctx: Ctx, candidate: Candidate, evaluator_id: str, reason: str) -> Change:
+    scores_open(ctx, candidate.campaign_code)
+    application_id = candidate.application_id
+    candidate.decline(ctx.now, ctx.actor(), evaluator_id, reason)
     rules = ctx.store.rules(candidate.campaign_code)
     draw, answer = run_draw(ctx, candidate.campaign_code, None, secrets.token_hex(16), [candidate],
-                            {application_id: 1}, rules, replacing={"application_id": application_id, "evaluator_id": me},
-                            released=me)
-    return saved(candidate, also=[draw], answer={"application_id": application_id, "declined": True,
+                            {application_id: 1}, rules,
+                            replacing={"application_id": application_id, "evaluator_id": evaluator_id},
+                            released=evaluator_id)
+    return saved(candidate, also=[draw], answer={"application_id": application_id, "released": evaluator_id,
                                                  "replacement": answer["assignments"][application_id],
                                                  "draw_id": answer["draw_id"]})
 
@@ -147,7 +172,7 @@ def get_assignment(ctx: Ctx, application_id: str) -> dict[str, Any]:
     sheet of the application is final."""
     c = candidate_for(ctx, application_id)
     rules = ctx.store.rules(c.campaign_code)
-    all_final = len(c.assigned) > 0 and all(c.sheets.get(e, {}).get("status") == SheetStatus.FINAL for e in c.assigned)
+    all_final = c.fully_scored(rules.experts_per_application)  # the whole panel, every sheet final
     if ctx.me.role is Role.EXPERT and not all_final:
         sheets = {e: sheet_view(s) for e, s in c.sheets.items() if e == ctx.me.account_id}
     else:

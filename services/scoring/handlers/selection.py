@@ -18,7 +18,9 @@ from shared.identity import Role
 
 from services.scoring import projections as rm
 from services.scoring import rules as r
-from services.scoring.domain import Candidate, Objection, Outcome, Ranking, Selection, candidate_id_for, selection_id_for
+from services.scoring.domain import (Candidate, Objection, Outcome, Ranking, Selection, Stage, candidate_id_for,
+                                     selection_id_for)
+from services.scoring.handlers.assignment import scores_open
 from services.scoring.schemas import ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES
 from services.scoring.store import ScoringStore
 
@@ -51,9 +53,31 @@ def listing(ctx: Ctx, campaign_code: str, application_ids: list[str]) -> list[di
              "unit_code": known[a]["unit_code"], "county_code": known[a]["county_code"]} for a in application_ids]
 
 
+def ranking_of(ctx: Ctx, ranking_id: str) -> Ranking:
+    try:
+        found = ctx.store.find(Ranking, UUID(ranking_id))
+    except ValueError:
+        found = None
+    if found is None:
+        raise NotFound({"ranking_id": ranking_id}, zh="排名不存在", en="No such ranking")
+    return found
+
+
+def still_current(ctx: Ctx, ranking: Ranking) -> None:
+    """A ranking stands for the sheets it read: refuse it when a candidate's sheets changed since
+    (a sheet reopened or scored again) or a candidate arrived that it did not rank."""
+    read = ranking.versions()
+    now = {c.application_id: c for c in candidates_of(ctx, ranking.campaign_code)}
+    changed = sorted(a for a, c in now.items() if read.get(a) != c.version)
+    if changed:
+        raise InvalidState({"ranking_id": str(ranking.id), "changed_since": changed},
+                           zh="排名后评分有变动，请重新排名", en="Sheets changed since this ranking: rank again")
+
+
 # ------------------------------------------------------------------ ranking
 def rank_candidates(ctx: Ctx, campaign_code: str) -> Change:
     rules = ctx.store.rules(campaign_code)
+    scores_open(ctx, campaign_code)
     candidates = [c for c in candidates_of(ctx, campaign_code)]
     if not candidates:
         raise InvalidState({"campaign_code": campaign_code}, zh="没有推荐的申报", en="No recommended applications")
@@ -92,6 +116,7 @@ def adopt_list(ctx: Ctx, data: dict[str, Any]) -> Change:
     if latest is None or latest["ranking_id"] != data["ranking_id"]:
         raise InvalidState({"ranking_id": data["ranking_id"], "latest": latest and latest["ranking_id"]},
                            zh="只能采纳最新的排名", en="Adopt the latest ranking")
+    still_current(ctx, ranking_of(ctx, data["ranking_id"]))
     listed = [row["application_id"] for row in latest["rows"] if row["listed"]]
     errors: dict[str, list[str]] = {}
     for i, change in enumerate(data["add"]):
@@ -114,6 +139,8 @@ def adopt_list(ctx: Ctx, data: dict[str, Any]) -> Change:
 def publish_notice(ctx: Ctx, campaign_code: str) -> Change:
     """公示 for the campaign's notice period: from today to the end of the period's last day."""
     selection = selection_of(ctx, campaign_code)
+    if selection.stage == Stage.ADOPTED:
+        still_current(ctx, ranking_of(ctx, selection.ranking_id))  # nothing reopened since the decision
     with ctx.store.reading() as session:
         settings = rm.campaign_settings(session, campaign_code) or {}
     days = int(settings.get("notice_period_days", 7))
@@ -180,6 +207,7 @@ def find_objection(ctx: Ctx, objection_id: str) -> Objection:
 
 def list_objections(ctx: Ctx, campaign_code: str) -> dict[str, Any]:
     """The province sees who objected and how to reach them; an auditor sees the rest."""
+    ctx.store.rules(campaign_code)  # not_found for a campaign it does not know
     with ctx.store.reading() as session:
         rows = rm.objection_rows(session, campaign_code)
     if ctx.me.role is not Role.PROVINCE:
@@ -211,13 +239,12 @@ def announce(ctx: Ctx, data: dict[str, Any]) -> Change:
     selection = selection_of(ctx, campaign)
     with ctx.store.reading() as session:
         undecided = rm.undecided_objections(session, campaign)
-        ranking = rm.latest_ranking(session, campaign)
     selection.announce(ctx.now, ctx.actor(), data["document_number"], undecided)
-    placed = {row["application_id"]: row for row in (ranking or {"rows": []})["rows"]}
+    adopted = ranking_of(ctx, selection.ranking_id)  # the scores the published list stands on
     awarded = []
     for application_id in selection.entries:
         candidate = ctx.store.get(Candidate, candidate_id_for(application_id))
-        row = placed.get(application_id, {"score": "", "rank": 0})
+        row = adopted.row(application_id) or {"score": "", "rank": 0}
         candidate.grant(ctx.now, ctx.actor(), data["document_number"], row["score"], row["rank"])
         awarded.append(candidate)
 
