@@ -8,7 +8,7 @@ import sys
 
 from shared.definition import ServiceDefinition
 
-SERVICES: tuple[str, ...] = ("application", "review", "scoring")
+SERVICES: tuple[str, ...] = ("application", "review", "scoring", "subsidy")
 
 
 def definition(name: str) -> ServiceDefinition:  # type: ignore[type-arg]

@@ -176,6 +176,14 @@ class ServiceStore(Application):
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
+    def positions(self, aggregate_id: UUID) -> dict[int, int]:
+        """{version: log position} of one aggregate's events: where each stands in the service's log."""
+        table = self.process_recorder.events_record_cls.__table__
+        with self.reading() as session:
+            rows = session.execute(select(table.c.originator_version, table.c.id)
+                                   .where(table.c.originator_id == aggregate_id))
+            return {int(version): int(position) for version, position in rows}
+
     def mark_processed(self, session: Session, upstream: str, position: int) -> bool:
         """Raise the tracked position of `upstream` to `position` inside `session`; False when it
         was there already (another process, or a redelivery, did it first)."""

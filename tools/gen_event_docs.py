@@ -373,6 +373,7 @@ def scoring_shapes() -> dict[str, dict[str, fields.Field]]:
                             "confirmed_contracts": fields.List(fields.Nested(ConfirmedContractShape)),
                             "content": fields.Nested(ApplicationContent),
                             "provider_confirmation": fields.Nested(ProviderConfirmationShape),
+                            "county_checklist": fields.Nested(CountyChecklistShape),
                             "score": doc(fields.String(validate=validate.Regexp(r"^\d{1,3}\.\d{2}$")),
                                          note="the experts' mean total, two decimals")},
         "scoring.objection_lodged": {"application_id": fields.UUID(),

@@ -186,6 +186,8 @@ class Candidate(Entity):
         confirmed_contracts: list[dict[str, str]]
         content: dict[str, Any]
         provider_confirmation: dict[str, Any]
+        county_checklist: dict[str, Any]
+        city_opinion: str
         score: str
         rank: int
 
@@ -309,7 +311,8 @@ class Candidate(Entity):
                      document_number=document_number, uscc=self.uscc, enterprise_name=self.enterprise_name,
                      county_code=self.county_code, unit_code=self.unit_code, provider_id=self.provider_id,
                      confirmed_contracts=self.confirmed_contracts, content=self.content,
-                     provider_confirmation=self.provider_confirmation, score=score, rank=rank)
+                     provider_confirmation=self.provider_confirmation, county_checklist=self.county_checklist,
+                     city_opinion=self.opinion, score=score, rank=rank)
 
     def withdraw(self, at: datetime, actor: Actor, reason: str) -> bool:
         """An award stands (only a disqualification revokes it); anything earlier ends here."""

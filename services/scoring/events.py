@@ -73,9 +73,10 @@ class SheetReopenedData(Schema):
 
 
 class AwardedData(Schema):
-    """上云标杆企业, by department document `document_number`. `content` and `provider_confirmation`
-    are the application as the provider confirmed it (as in review.recommended); `score` the experts'
-    mean (two decimals), `rank` its place in the experts' ranking."""
+    """上云标杆企业, by department document `document_number`. `content`, `provider_confirmation`,
+    `county_checklist` and `city_opinion` are the application as reviewed (as in review.recommended:
+    what the printed dossier shows); `score` the experts' mean (two decimals), `rank` its place in
+    the experts' ranking."""
 
     campaign_code = fields.String()
     document_number = fields.String()
@@ -87,6 +88,8 @@ class AwardedData(Schema):
     confirmed_contracts = fields.List(fields.Dict())
     content = fields.Dict()
     provider_confirmation = fields.Dict()
+    county_checklist = fields.Dict()
+    city_opinion = fields.String()
     score = fields.String()
     rank = fields.Integer()
 

@@ -1,16 +1,10 @@
-"""The lists as files (Excel by openpyxl, or CSV), each stamped with the scoring log position it
-was cut at, so a printed or mailed copy can be matched to the record."""
+"""The lists as files (shared/exports.py), each stamped with the scoring log position it was cut at."""
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
-import io
 from typing import Any
 
-from openpyxl import Workbook
-
 from shared.definition import Context
+from shared.exports import exported
 from shared.errors import NotFound
 
 from services.scoring.handlers.selection import announced_list, get_ranking, listing, selection_of
@@ -45,23 +39,5 @@ def export_list(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
     if position == 0:
         raise NotFound({"campaign_code": campaign})
     header, rows = rows_of(ctx, campaign, which)
-    stamp = [f"{TITLES[which]} · campaign {campaign} · scoring position {position} · {ctx.now.isoformat()}"]
-    if form == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerows([stamp, header, *rows])
-        content = text.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM as UTF-8
-        content_type = "text/csv"
-    else:
-        book = Workbook()
-        sheet = book.active
-        sheet.title = which
-        for line in (stamp, header, *rows):
-            sheet.append(line)
-        out = io.BytesIO()
-        book.save(out)
-        content = out.getvalue()
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return {"filename": f"{campaign}-{which}-p{position}.{form}", "content_type": content_type, "position": position,
-            "rows": len(rows), "sha256": hashlib.sha256(content).hexdigest(),
-            "content_base64": base64.b64encode(content).decode()}
+    stamp = f"{TITLES[which]} · campaign {campaign} · scoring position {position} · {ctx.now.isoformat()}"
+    return exported(f"{campaign}-{which}-p{position}", stamp, header, rows, form, which, position)

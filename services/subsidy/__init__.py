@@ -1,0 +1,1 @@
+"""The subsidy service: the printed dossier, filing, calculation, payment and reclaim."""

@@ -1,0 +1,1 @@
+"""The subsidy service's handlers, one module per part of the work."""

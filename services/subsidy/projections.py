@@ -1,0 +1,83 @@
+"""Read models of the subsidy service, written in the same transaction as the events: what it
+learned upstream (campaign settings, which enterprise each application belongs to) and its cases."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.orm import Session
+
+from shared.readmodels import upsert
+
+from services.subsidy.domain import SubsidyCase
+
+metadata = MetaData()
+
+campaigns = Table(
+    "subsidy_rm_campaigns", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("settings", Text, nullable=False),
+)
+
+owners = Table(  # application -> enterprise, from application.started: whose case it is
+    "subsidy_rm_owners", metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("enterprise_id", String(36), nullable=False),
+)
+
+cases = Table(
+    "subsidy_rm_cases", metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("campaign_code", String(32), nullable=False, index=True),
+    Column("enterprise_name", String(200), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("unit_code", String(6), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("calculated", String(20)),
+    Column("approved", String(20)),
+    Column("paid", String(20)),
+    Column("paid_on", String(10)),
+    Column("voucher_reference", String(100)),
+    Column("reclaim", String(20)),
+    Column("recovered", String(20)),
+    Column("flags", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+def save_campaign(session: Session, code: str, settings: dict[str, Any]) -> None:
+    upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
+
+
+def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
+    raw = session.execute(select(campaigns.c.settings).where(campaigns.c.code == code)).scalar()
+    return json.loads(raw) if raw else None
+
+
+def save_owner(session: Session, application_id: str, enterprise_id: str) -> None:
+    upsert(session, owners, "application_id", {"application_id": application_id, "enterprise_id": enterprise_id})
+
+
+def owner_of(session: Session, application_id: str) -> str | None:
+    found: str | None = session.execute(select(owners.c.enterprise_id).where(owners.c.application_id == application_id)).scalar()
+    return found
+
+
+def project_case(session: Session, case: SubsidyCase) -> None:
+    calculation, payment, reclaim = case.calculation or {}, case.payment or {}, case.reclaim or {}
+    upsert(session, cases, "application_id", {
+        "application_id": case.application_id, "campaign_code": case.campaign_code,
+        "enterprise_name": case.enterprise_name, "uscc": case.uscc, "county_code": case.county_code,
+        "unit_code": case.unit_code, "status": case.status, "calculated": calculation.get("amount"),
+        "approved": case.approved, "paid": payment.get("amount"), "paid_on": payment.get("paid_on"),
+        "voucher_reference": payment.get("voucher_reference"), "reclaim": reclaim.get("amount"),
+        "recovered": reclaim.get("recovered"), "flags": json.dumps(calculation.get("flags", []), ensure_ascii=False),
+        "version": case.version})
+
+
+def case_rows(session: Session, where: Any) -> list[dict[str, Any]]:
+    rows = session.execute(select(cases).where(where).order_by(cases.c.unit_code, cases.c.county_code,
+                                                               cases.c.application_id)).mappings()
+    return [dict(r) | {"flags": json.loads(r["flags"])} for r in rows]
