@@ -29,6 +29,14 @@ ensure_python_env() {
   cp "$ROOT/requirements.lock" "$VENV/.installed-lock"
 }
 
+# The CJK font the printed dossier embeds (services/subsidy/dossier.py): Debian's WenQuanYi Micro Hei.
+CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+ensure_fonts() {
+  if [ -f "$CJK_FONT" ]; then return; fi
+  say "installing the CJK font fonts-wqy-microhei from Debian's packages"
+  apt_install fonts-wqy-microhei
+}
+
 amqp_reachable() {
   "$PY" - "$AMQP_URI" <<'PYEOF'
 import socket, sys
