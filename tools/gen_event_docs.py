@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from services.application import schemas as app_in  # noqa: E402
 from services.review import schemas as review_in  # noqa: E402
 from services.scoring import schemas as scoring_in  # noqa: E402
+from services.subsidy import schemas as subsidy_in  # noqa: E402
 from services.review.domain import FINAL, Stage, Status  # noqa: E402
 from services.review.handlers.deadlines import check_deadlines  # noqa: E402
 from services.topology import definitions  # noqa: E402
@@ -49,6 +50,7 @@ from tests.support import builders as b  # noqa: E402
 from tests.support.builders import fill_complete  # noqa: E402
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match  # noqa: E402
 from tests.support.scoring_inprocess import Three, sheet  # noqa: E402
+from tests.support.subsidy_inprocess import PAYEE, Four, invoices_for  # noqa: E402
 from services.scoring.domain import Candidate, candidate_id_for  # noqa: E402
 from shared.identity import SYSTEM  # noqa: E402
 
@@ -291,6 +293,13 @@ class CityReturnDetails(Schema):
     opinion = always(fields.String(validate=review_in.CityReviewSchema._declared_fields["opinion"].validators[0]))
 
 
+class PayeeShape(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    bank = fields.String(validate=validate.Length(min=2, max=200))
+    account = doc(fields.String(validate=validate.Regexp(r"^\*{4,28}[0-9]{4}$")),
+                  note="masked: `*` for every digit but the last four")
+
+
 class AttachmentShape(Schema):
     content_type = fields.String(validate=validate.OneOf(scoring_in.ATTACHMENT_TYPES))
     size = fields.Integer(validate=validate.Range(min=1, max=scoring_in.ATTACHMENT_MAX_BYTES))
@@ -329,6 +338,8 @@ SHAPES: list[tuple[str, type[Schema], str]] = [
     ("provider return details", ProviderReturnDetails, "`details` of a return at the `provider` step (a dispute)."),
     ("county return details", CountyReturnDetails, "`details` of a return at the `county` step: the answers given."),
     ("city return details", CityReturnDetails, "`details` of a return at the `city` step."),
+    ("payee", PayeeShape, "Who the subsidy is paid to, as the public events show it (finance and the enterprise read the account whole)."),
+    ("invoice", subsidy_in.InvoiceSchema, "An invoice or payment voucher of a contract, as the enterprise gave it for the filing."),
     ("objection attachment", AttachmentShape, "A file lodged with an objection: its type, size and digest, never its name or content."),
 ]
 SHAPE_NAMES = {schema: name for name, schema, _ in SHAPES} | {ActorSchema: "actor"}  # the envelope's own
@@ -541,6 +552,19 @@ ENRICHED: dict[str, dict[str, fields.Field]] = {
     },
 }
 ENRICHED.update(scoring_shapes())
+ENRICHED.update({
+    "subsidy.case_opened": {"application_id": fields.UUID(), "uscc": CreditCode(),
+                            "county_code": fields.String(validate=SIX_DIGITS), "unit_code": fields.String(validate=SIX_DIGITS),
+                            "confirmed_contracts": fields.List(fields.Nested(ConfirmedContractShape))},
+    "subsidy.details_given": {"payee": fields.Nested(PayeeShape), "invoices": fields.List(fields.Nested(subsidy_in.InvoiceSchema))},
+    "subsidy.stamped": {"level": doc(fields.String(validate=validate.OneOf(["county", "city", "both"])),
+                                     note="`both`: 定州 and 辛集, whose one bureau stamps for both levels")},
+    "subsidy.sent_back": {"reasons": subsidy_in.SendBackSchema._declared_fields["reasons"]},
+    "subsidy.approved": {"amount": Money()},
+    "subsidy.paid": {"paid_on": IsoDate(), "amount": Money()},
+    "subsidy.reclaim_opened": {"amount": doc(Money(), note="what was paid")},
+    "subsidy.recovered": {"recovered_on": IsoDate(), "amount": Money(), "outstanding": doc(Money(), note="0.00: settled")},
+})
 
 
 def data_fields(public: Any) -> dict[str, fields.Field]:
@@ -822,9 +846,11 @@ def examples() -> tuple[dict[str, dict], list[dict]]:
         h.province.lift_ban({"ban_id": ban["ban_id"], "reason": "复议撤销"})
         h.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "退出资源池"})
         three = scoring_run(Path(tmp) / "scoring", clock)
+        four = subsidy_run(Path(tmp) / "subsidy", clock)
         found: dict[str, dict] = {}
         everything: list[dict] = []
-        stores = {"application": h.store, "review": both.store, "scoring": three.scoring_store}
+        stores = {"application": h.store, "review": both.store, "scoring": three.scoring_store,
+                  "subsidy": four.subsidy_store}
         for definition in definitions():
             store = stores[definition.name]
             for envelope in log_page(store, definition.contract, 0, 1000)["notifications"]:
@@ -886,6 +912,32 @@ def scoring_run(tmp: Path, clock: FixedClock) -> Three:
                    {"source": "audit", "event_id": "00000000-0000-0000-0000-000000000000", "type": "audit.fraud_found"})
     three.scoring_store.record(awarded)
     return three
+
+
+def subsidy_run(tmp: Path, clock: FixedClock) -> Four:
+    """The subsidy service through every event type: one case sent back, filed, paid and reclaimed;
+    another cancelled."""
+    tmp.mkdir()
+    clock.set(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
+    four = Four(tmp, clock)
+    paid, cancelled = four.awarded(2)
+    enterprise = four.enterprise(1)
+    county = four.app.login("changan", "changan-Own-pass-2018").on(four.subsidy)
+    city = four.app.login("sjz-city", "sjz-city-Own-pass-2018").on(four.subsidy)
+    enterprise.give_filing_details(paid, {"payee": PAYEE, "invoices": invoices_for(["c2018"])})
+    county.stamp(paid, {"remarks": "材料属实，已盖章"})
+    four.province_subsidy.send_back(paid, {"reasons": ["市级盖章前须县级复核发票"]})
+    enterprise.give_filing_details(paid, {"payee": PAYEE, "invoices": invoices_for(["c2018"])})
+    county.stamp(paid, {"remarks": "材料属实，已盖章"})
+    city.stamp(paid, {"remarks": "同意报送"})
+    four.province_subsidy.file_case(paid, {"remarks": "已备案"})
+    four.province_subsidy.calculate(paid)
+    four.finance.approve(paid, {"amount": "18000.00"})
+    four.finance.record_payment(paid, {"paid_on": "2019-03-01", "amount": "18000.00", "voucher_reference": "GK-2019-0301-01"})
+    four.revoke(paid)
+    four.finance.record_recovery(paid, {"recovered_on": "2019-06-01", "amount": "18000.00", "reference": "HK-2019-0601-01"})
+    four.revoke(cancelled)
+    return four
 
 
 def main() -> None:
