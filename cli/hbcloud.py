@@ -10,7 +10,10 @@ Anyone: campaigns. Province: open-campaign FILE, add-provider, provision, accoun
 Reviewers: list, worklist, case, confirm, county-review, city-review.
 Experts: declare, assignments, assignment, score, decline. Province (scoring): draw, evaluators, reopen,
 scoring-progress, rank, ranking, adopt, publish-notice, objections, decide-objection, announce, export.
-Anyone: notice, object, objection, announced. Operators: health, bootstrap, wait-ready, clock.
+Anyone: notice, object, objection, announced.
+Subsidy: dossier, verify-dossier, filing-details (enterprise), stamp (county, city), file, send-back,
+calculate (province), approve, pay, recover (finance), subsidy, subsidy-cases, subsidy-export.
+Operators: health, bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
@@ -350,6 +353,76 @@ def cmd_export(a: argparse.Namespace) -> None:
     show(answer)
 
 
+# ------------------------------------------------------------------ the subsidy (subsidy service)
+def subsidy(call: Callable[[Any], Any]) -> Any:
+    return rpc(call, service="subsidy")
+
+
+def cmd_dossier(a: argparse.Namespace) -> None:
+    """Writes the printed dossier (打印审核后的申报材料) as a PDF into the current directory."""
+    answer = subsidy(lambda s: s.print_dossier(a.application_id))
+    Path(answer["filename"]).write_bytes(base64.b64decode(answer.pop("content_base64")))
+    show(answer)
+
+
+def cmd_verify_dossier(a: argparse.Namespace) -> None:
+    """Checks a paper copy: the application id, position and digest printed on its pages."""
+    show(subsidy(lambda s: s.verify_dossier({"application_id": a.application_id, "position": a.position,
+                                             "digest": a.digest})))
+
+
+def cmd_filing_details(a: argparse.Namespace) -> None:
+    """The payee account and each invoice/voucher as CONTRACT_ID:KIND:NUMBER:DATE:AMOUNT."""
+    invoices = [dict(zip(("contract_id", "kind", "number", "date", "amount"), spec.split(":", 4))) for spec in a.invoice or []]
+    show(subsidy(lambda s: s.give_filing_details(a.application_id, {
+        "payee": {"name": a.payee, "bank": a.bank, "account": a.account}, "invoices": invoices})))
+
+
+def cmd_stamp(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.stamp(a.application_id, {"remarks": a.remarks})))
+
+
+def cmd_file(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.file_case(a.application_id, {"remarks": a.remarks})))
+
+
+def cmd_send_back(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.send_back(a.application_id, {"reasons": a.reason})))
+
+
+def cmd_calculate(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.calculate(a.application_id)))
+
+
+def cmd_approve(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.approve(a.application_id, {"amount": a.amount})))
+
+
+def cmd_pay(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.record_payment(a.application_id, {"paid_on": a.paid_on, "amount": a.amount,
+                                                               "voucher_reference": a.voucher})))
+
+
+def cmd_recover(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.record_recovery(a.application_id, {"recovered_on": a.recovered_on, "amount": a.amount,
+                                                                "reference": a.reference})))
+
+
+def cmd_subsidy(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.subsidy_case_history(a.application_id) if a.history else s.get_subsidy_case(a.application_id)))
+
+
+def cmd_subsidy_cases(a: argparse.Namespace) -> None:
+    show(subsidy(lambda s: s.list_subsidy_cases({"campaign_code": a.campaign, "status": a.status})))
+
+
+def cmd_subsidy_export(a: argparse.Namespace) -> None:
+    """Writes the payment roster or the per-city totals as .xlsx or .csv into the current directory."""
+    answer = subsidy(lambda s: s.export_subsidy_list({"campaign_code": a.campaign, "list": a.list, "format": a.format}))
+    Path(answer["filename"]).write_bytes(base64.b64decode(answer.pop("content_base64")))
+    show(answer)
+
+
 def running_services() -> list[str]:
     """The services this installation runs: HBCLOUD_SERVICES, or every service of the topology."""
     return os.environ.get("HBCLOUD_SERVICES", " ".join(SERVICES)).split()
@@ -502,6 +575,22 @@ def parser() -> argparse.ArgumentParser:
     add("announce", cmd_announce, campaign, ("--document", req))
     add("announced", cmd_announced, campaign)
     add("export", cmd_export, campaign, ("--list", {"required": True, "choices": ["ranking", "adopted", "announced"]}),
+        ("--format", {"default": "xlsx", "choices": ["xlsx", "csv"]}))
+    add("dossier", cmd_dossier, ("application_id", {}))
+    add("verify-dossier", cmd_verify_dossier, ("application_id", {}), ("--position", {"type": int, "required": True}),
+        ("--digest", req))
+    add("filing-details", cmd_filing_details, ("application_id", {}), ("--payee", req), ("--bank", req), ("--account", req),
+        ("--invoice", {"action": "append", "required": True}))
+    add("stamp", cmd_stamp, ("application_id", {}), ("--remarks", {"default": ""}))
+    add("file", cmd_file, ("application_id", {}), ("--remarks", {"default": ""}))
+    add("send-back", cmd_send_back, ("application_id", {}), ("--reason", {"action": "append", "required": True}))
+    add("calculate", cmd_calculate, ("application_id", {}))
+    add("approve", cmd_approve, ("application_id", {}), ("--amount", req))
+    add("pay", cmd_pay, ("application_id", {}), ("--paid-on", req), ("--amount", req), ("--voucher", req))
+    add("recover", cmd_recover, ("application_id", {}), ("--recovered-on", req), ("--amount", req), ("--reference", req))
+    add("subsidy", cmd_subsidy, ("application_id", {}), ("--history", {"action": "store_true"}))
+    add("subsidy-cases", cmd_subsidy_cases, ("--campaign", {}), ("--status", {}))
+    add("subsidy-export", cmd_subsidy_export, campaign, ("--list", {"required": True, "choices": ["payments", "city_totals"]}),
         ("--format", {"default": "xlsx", "choices": ["xlsx", "csv"]}))
     add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)

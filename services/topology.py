@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
-from shared.definition import ServiceDefinition
+if TYPE_CHECKING:  # the CLI reads SERVICES on every call: keep this module light
+    from shared.definition import ServiceDefinition
 
 SERVICES: tuple[str, ...] = ("application", "review", "scoring", "subsidy")
 
 
-def definition(name: str) -> ServiceDefinition:  # type: ignore[type-arg]
+def definition(name: str) -> "ServiceDefinition":  # type: ignore[type-arg]
     module = importlib.import_module(f"services.{name}.definition")
     found: ServiceDefinition = module.DEFINITION  # type: ignore[type-arg]
     return found
 
 
-def definitions() -> list[ServiceDefinition]:  # type: ignore[type-arg]
+def definitions() -> "list[ServiceDefinition]":  # type: ignore[type-arg]
     return [definition(name) for name in SERVICES]
 
 

@@ -1,5 +1,5 @@
 """An RPC client for portals, operators and tests: nameko's standalone proxy with the caller's
-token in the context data and a timeout. Importing shared.rpc registers the typed errors, so a
+token in the context data and a timeout. Importing shared.wire registers the typed errors, so a
 failed call raises the same class the service raised."""
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any, Iterator
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-import shared.nameko_service  # noqa: F401  (registers the error classes for deserialization)
-from shared.nameko_service import AUTH_HEADER
+from shared.wire import AUTH_HEADER  # and the typed errors, registered for deserialization
 
 
 @contextmanager

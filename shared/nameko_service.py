@@ -32,25 +32,19 @@ import shared.messages  # noqa: F401  (bilingual field messages for every input 
 from shared import identity
 from shared.config import Settings, settings_from_env
 from shared.definition import Runtime, ServiceDefinition
-from shared.errors import ALL_ERRORS, InternalError, InvalidInput, ServiceError
+from shared.errors import InternalError, InvalidInput, ServiceError
 from shared.follower import Follower, dispatch
 from shared.identity import ServiceCredential, TokenIssuer
 from shared.pipeline import Pipeline, all_operations
 from shared.relay import OutboxRelay
+from shared.wire import AUTH_HEADER  # and the typed errors, registered for deserialization
 
 log = logging.getLogger(__name__)
-
-AUTH_HEADER = "auth_token"
 
 # Password hashing runs in eventlet's thread pool, off the event loop that serves every other call.
 # At most HBCLOUD_PASSWORD_HASH_CONCURRENCY at once (default 1: one argon2 hash already runs 4 lanes on
 # every core); more would starve the event loop and hold the workers every other caller needs.
 identity.offload = identity.bounded(tpool.execute, int(os.environ.get("HBCLOUD_PASSWORD_HASH_CONCURRENCY", "1")))
-
-# Errors cross RPC as the same classes: nameko rebuilds registered exceptions on the caller's side.
-for _cls in ALL_ERRORS:
-    nameko_exceptions.registry[nameko_exceptions.get_module_path(_cls)] = _cls
-
 
 class RejectedCallsInOneLine(logging.Filter):
     """nameko logs every exception a worker raised as an ERROR with its traceback. A typed refusal

@@ -15,14 +15,14 @@ from shared.contract import log_page
 from shared.follower import Follower, dispatch
 from tests.support import builders as b
 from tests.support.builders import fill_complete
-from tests.support.inprocess import Harness, Session, in_process
+from tests.support.inprocess import SECRET, Harness, Session, in_process
 
 CHECKED = {"confirmed": True, "remark": ""}
 
 
 class Both:
-    def __init__(self, tmp: Path, clock: FixedClock) -> None:
-        self.app = Harness(f"sqlite:///{tmp / 'application.sqlite'}", clock)
+    def __init__(self, tmp: Path, clock: FixedClock, secret: str = SECRET) -> None:
+        self.app = Harness(f"sqlite:///{tmp / 'application.sqlite'}", clock, secret=secret)
         self.clock = clock
         self.store = ReviewStore(f"sqlite:///{tmp / 'review.sqlite'}", clock)
         self.service = in_process(REVIEW, self.store, self.app.issuer)

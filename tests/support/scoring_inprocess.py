@@ -14,7 +14,7 @@ from services.scoring.store import ScoringStore
 from shared.clock import FixedClock
 from shared.contract import log_page
 from shared.follower import Follower, dispatch
-from tests.support.inprocess import Session, in_process
+from tests.support.inprocess import SECRET, Session, in_process
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match
 
 # Evaluators' employers: credit codes of Hebei institutions (valid check digits, made up).
@@ -33,9 +33,9 @@ def sheet(results: int, advancement: int = 15, practicality: int = 10, replicabi
 
 
 class Three(Both):
-    def __init__(self, tmp: Path, clock: FixedClock) -> None:
+    def __init__(self, tmp: Path, clock: FixedClock, secret: str = SECRET) -> None:
         self.scoring_store = ScoringStore(f"sqlite:///{tmp / 'scoring.sqlite'}", clock)
-        super().__init__(tmp, clock)
+        super().__init__(tmp, clock, secret)
         self.scoring = in_process(SCORING, self.scoring_store, self.app.issuer)
         follows = SCORING.effective_follows()
         self.scoring.runtime.followers["application"] = Follower(

@@ -9,13 +9,14 @@ from typing import Any
 from services.application.events import contract as application_contract
 from services.scoring.domain import Candidate, candidate_id_for
 from services.scoring.events import contract as scoring_contract
+from services.scoring.store import ScoringStore
 from services.subsidy.definition import DEFINITION as SUBSIDY
 from services.subsidy.store import SubsidyStore
 from shared.clock import SHANGHAI, FixedClock
 from shared.contract import log_page
 from shared.follower import Follower, dispatch
 from shared.identity import SYSTEM
-from tests.support.inprocess import Session, in_process
+from tests.support.inprocess import SECRET, Session, in_process
 from tests.support.scoring_inprocess import Three, sheet
 
 PAYEE = {"name": "石家庄某企业有限公司", "bank": "中国工商银行石家庄分行", "account": "0402000109300012345"}
@@ -27,9 +28,9 @@ def invoices_for(contract_ids: list[str], amount: str = "90000.00") -> list[dict
 
 
 class Four(Three):
-    def __init__(self, tmp: Path, clock: FixedClock) -> None:
+    def __init__(self, tmp: Path, clock: FixedClock, secret: str = SECRET) -> None:
         self.subsidy_store = SubsidyStore(f"sqlite:///{tmp / 'subsidy.sqlite'}", clock)
-        super().__init__(tmp, clock)
+        super().__init__(tmp, clock, secret)
         self.subsidy = in_process(SUBSIDY, self.subsidy_store, self.app.issuer)
         follows = SUBSIDY.effective_follows()
         self.subsidy.runtime.followers["application"] = Follower(
@@ -70,13 +71,21 @@ class Four(Three):
         return self.app.login(f"enterprise-{serial:03d}", "Secret-pass-1").on(self.subsidy)
 
     def revoke(self, application_id: str, reason: str = "抽查发现弄虚作假") -> None:
-        """What the audit service's disqualification will do (a later issue): the scoring service
-        revokes the award; until then, through the domain, as its handler will."""
-        candidate = self.scoring_store.get(Candidate, candidate_id_for(application_id))
-        candidate.revoke(self.clock.now(), SYSTEM.actor(), reason,
-                         {"source": "audit", "event_id": "00000000-0000-0000-0000-000000000000", "type": "audit.fraud_found"})
-        self.scoring_store.record(candidate)
+        revoke_award(self.scoring_store, application_id, reason)
         self.sync()
+
+    def close(self) -> None:
+        for store in (self.app.store, self.store, self.scoring_store, self.subsidy_store):
+            store.close()
+
+
+def revoke_award(store: ScoringStore, application_id: str, reason: str = "抽查发现弄虚作假") -> None:
+    """What the audit service's disqualification will do (a later issue): the scoring service
+    revokes the award. Until that service exists, through the domain, as its handler will."""
+    candidate = store.get(Candidate, candidate_id_for(application_id))
+    candidate.revoke(store.clock.now(), SYSTEM.actor(), reason,
+                     {"source": "audit", "event_id": "00000000-0000-0000-0000-000000000000", "type": "audit.fraud_found"})
+    store.record(candidate)
 
 
 __all__ = ["Four", "PAYEE", "invoices_for"]
