@@ -4,6 +4,7 @@ a duplicate: exactly-once is measured, not assumed."""
 from __future__ import annotations
 
 import os
+import random
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,8 +92,8 @@ class TallyStore(ServiceStore):
 
     def __init__(self, url: str, cure_file: Path | None = None, seconds_per_event: float = 0.0, **kw: Any) -> None:
         super().__init__(url, **kw)
-        # A slow handler keeps one consumer busy while the next prompt arrives, so that competing
-        # consumers really overlap instead of one of them winning every race.
+        # A slow handler keeps one consumer busy while the other pulls, so that competing consumers
+        # really overlap instead of one of them winning every race.
         self.seconds_per_event = seconds_per_event
         # A poison event fails until this file exists (the operator's fix), then retries succeed.
         self.cure_file = cure_file
@@ -104,7 +105,10 @@ class TallyStore(ServiceStore):
         if poisoned and not (self.cure_file and self.cure_file.exists()):
             raise RuntimeError(f"cannot process {envelope['type']} at {envelope['position']}")
         if self.seconds_per_event:
-            time.sleep(self.seconds_per_event)  # green under nameko: the process goes on serving
+            # Green under nameko: the process goes on serving. Varied, so that the process behind on
+            # one event (it lost the race and moved on) can finish the next one first: with equal
+            # times the one that started first would win every event.
+            time.sleep(random.uniform(0, 2 * self.seconds_per_event))
         record = Tallied._begin(Tallied.Recorded, uuid4(), datetime.now(timezone.utc), SYSTEM,
                                 source=envelope["source"], position=envelope["position"], event_type=envelope["type"],
                                 by_pid=os.getpid())
