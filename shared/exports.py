@@ -12,6 +12,14 @@ from typing import Any, Sequence
 from openpyxl import Workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A cell beginning with one of these is a formula to a spreadsheet: an enterprise named
+# =HYPERLINK("http://…"&A3) would send the roster's neighbouring cells away when opened (OWASP, CSV
+# injection). Such text is written as text: a string cell in Excel, a leading ' in CSV.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def table_file(stamp: str, header: Sequence[str], rows: Sequence[Sequence[Any]], form: str, sheet: str) -> tuple[bytes, str]:
@@ -19,13 +27,16 @@ def table_file(stamp: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
     lines = [[stamp], list(header), *[list(r) for r in rows]]
     if form == "csv":
         text = io.StringIO()
-        csv.writer(text).writerows(lines)
+        csv.writer(text).writerows([[_as_text(v) for v in line] for line in lines])
         return text.getvalue().encode("utf-8-sig"), "text/csv"
     book = Workbook()
     page = book.active
     page.title = sheet
     for line in lines:
         page.append(line)
+        for cell in page[page.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"  # openpyxl took it for a formula
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), XLSX

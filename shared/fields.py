@@ -6,7 +6,7 @@ import base64
 import re
 import binascii
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
@@ -16,23 +16,30 @@ import shared.messages  # noqa: F401  (bilingual field messages for every schema
 
 
 class Money(fields.Field):
-    """Yuan, at most two decimal places, not negative: '12500' -> '12500.00'."""
+    """Yuan, at most two decimal places, not negative: '12500' -> '12500.00'. Given as a JSON integer
+    or as a string of plain digits with an optional decimal point and one or two decimals: no sign,
+    no exponent, no spaces, no other digits than 0–9 (what Python's Decimal would also accept, e.g.
+    "1e3", " 17000" or "１７０００", is refused: an amount reads the same in every language)."""
 
     MAX = Decimal("999999999999.99")  # a trillion yuan: beyond any contract, and within NUMERIC(14, 2)
+    FORM = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, float) or isinstance(value, bool):
             raise ValidationError("give money as a string or integer, e.g. \"12500.00\" / 金额请用字符串表示")
-        try:
-            amount = Decimal(str(value).strip())
-        except (InvalidOperation, ValueError):
-            raise ValidationError("not an amount / 不是有效金额") from None
-        if not amount.is_finite() or amount < 0:
-            raise ValidationError("must be a non-negative amount / 金额不能为负")
+        if isinstance(value, int):
+            if value < 0:
+                raise ValidationError("must be a non-negative amount / 金额不能为负")
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise ValidationError("not an amount / 不是有效金额")
+        if self.FORM.fullmatch(text) is None:
+            raise ValidationError("digits with at most two decimals, e.g. \"12500.00\" / 金额须为数字，最多两位小数")
+        amount = Decimal(text)
         if amount > self.MAX:
             raise ValidationError(f"at most {self.MAX} yuan / 金额超出上限")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError("at most two decimal places (fen) / 最多保留两位小数")
         return str(amount.quantize(Decimal("0.01")))
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
@@ -40,9 +47,14 @@ class Money(fields.Field):
 
 
 class IsoDate(fields.Date):
-    """A calendar date, kept as its ISO string."""
+    """A calendar date written YYYY-MM-DD (not the other forms Python's parser also reads, such as
+    20180510 or 2018-W19-4), kept as its ISO string."""
+
+    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        if not isinstance(value, str) or self.FORM.fullmatch(value) is None:
+            raise ValidationError("a date written YYYY-MM-DD / 日期格式须为YYYY-MM-DD")
         parsed: date = super()._deserialize(value, attr, data, **kwargs)
         return parsed.isoformat()
 
@@ -103,6 +115,12 @@ class Pattern(validate.Regexp):
         if not isinstance(value, str) or regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
+
+
+def not_blank(value: str) -> None:
+    """Text that says something: not only spaces."""
+    if not value.strip():
+        raise ValidationError("must not be blank / 不能为空白")
 
 
 # Identifiers more than one service validates.

@@ -27,6 +27,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
+from shared.fields import Pattern
 from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, RateLimited, ServiceError
 from shared.event_log_operations import EVENT_LOG_OPERATIONS
 from shared import inputs, sessions
@@ -36,7 +37,8 @@ from shared.throttle import RateLimit
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = "idempotency_key"
-KEY_FIELD = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+KEY_FIELD = fields.String(load_default=None, allow_none=True, validate=Pattern(
+    r"^[^\x00-\x1f\x7f-\x9f]{1,128}$", error="1–128 characters, no control characters / 1–128个字符，不得含控制字符"))
 
 
 def all_operations(definition: ServiceDefinition[Any]) -> list[Operation]:

@@ -39,7 +39,7 @@ cases = Table(
     Column("approved", String(20)),
     Column("paid", String(20)),
     Column("paid_on", String(10)),
-    Column("voucher_reference", String(100)),
+    Column("voucher_reference", String(100), unique=True),  # one bank voucher pays one case
     Column("reclaim", String(20)),
     Column("recovered", String(20)),
     Column("flags", Text, nullable=False),
@@ -75,6 +75,13 @@ def project_case(session: Session, case: SubsidyCase) -> None:
         "voucher_reference": payment.get("voucher_reference"), "reclaim": reclaim.get("amount"),
         "recovered": reclaim.get("recovered"), "flags": json.dumps(calculation.get("flags", []), ensure_ascii=False),
         "version": case.version})
+
+
+def voucher_used(session: Session, voucher_reference: str) -> str | None:
+    """The case a bank voucher already paid, if any."""
+    found: str | None = session.execute(select(cases.c.application_id)
+                                        .where(cases.c.voucher_reference == voucher_reference)).scalar()
+    return found
 
 
 def case_rows(session: Session, where: Any) -> list[dict[str, Any]]:

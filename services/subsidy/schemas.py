@@ -1,25 +1,29 @@
 """Input schemas of the subsidy service's RPCs. Every invalid field is reported at once."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from shared.fields import IsoDate, Money, Pattern, identifier
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-REASONS = fields.List(fields.String(validate=validate.Length(min=2, max=2000)), required=True,
+from shared.fields import CAMPAIGN_CODE, IsoDate, Money, Pattern, identifier, not_blank
+
+from services.subsidy.domain import Status
+
+REASONS = fields.List(fields.String(validate=[validate.Length(min=2, max=2000), not_blank]), required=True,
                       validate=validate.Length(min=1, max=20))
-REFERENCE = fields.String(required=True, validate=validate.Length(min=2, max=100))
+REFERENCE = fields.String(required=True, validate=[validate.Length(min=2, max=100), not_blank])
 
 
 class PayeeSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    bank = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    name = fields.String(required=True, validate=[validate.Length(min=2, max=200), not_blank])
+    bank = fields.String(required=True, validate=[validate.Length(min=2, max=200), not_blank])
     account = fields.String(required=True, validate=Pattern(r"^[0-9]{8,32}$", error="8–32 digits / 账号为8–32位数字"))
 
 
 class InvoiceSchema(Schema):
     contract_id = identifier()
     kind = fields.String(required=True, validate=validate.OneOf(["invoice", "payment_voucher"]))
-    number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    number = fields.String(required=True, validate=[validate.Length(min=1, max=100), not_blank])
     date = IsoDate(required=True)
     amount = Money(required=True)
 
@@ -27,6 +31,13 @@ class InvoiceSchema(Schema):
 class DetailsSchema(Schema):
     payee = fields.Nested(PayeeSchema, required=True)
     invoices = fields.List(fields.Nested(InvoiceSchema), required=True, validate=validate.Length(min=1, max=100))
+
+    @validates_schema
+    def each_once(self, data: dict[str, Any], **_: Any) -> None:
+        """The same invoice twice would count its amount twice against the contract's fee."""
+        seen = [(i["contract_id"], i["kind"], i["number"].strip()) for i in data.get("invoices", [])]
+        if len(seen) != len(set(seen)):
+            raise ValidationError({"invoices": ["each invoice or voucher once (contract, kind, number) / 发票、凭证不得重复"]})
 
 
 class StampSchema(Schema):
@@ -62,11 +73,11 @@ class VerifySchema(Schema):
 
 
 class CaseQuerySchema(Schema):
-    campaign_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
-    status = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    campaign_code = fields.String(load_default=None, validate=CAMPAIGN_CODE)
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
 
 
 class ExportSchema(Schema):
-    campaign_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    campaign_code = fields.String(required=True, validate=CAMPAIGN_CODE)
     list = fields.String(required=True, validate=validate.OneOf(["payments", "city_totals"]))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))

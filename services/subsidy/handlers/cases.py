@@ -102,7 +102,7 @@ def give_details(ctx: Ctx, application_id: str, details: dict[str, Any]) -> Chan
 def stamp_level(principal: Principal, case: SubsidyCase) -> str:
     """The stamp the caller's bureau gives: its county's, its city's, or (定州, 辛集, whose unit is
     the county itself) both at once."""
-    if principal.role is Role.COUNTY and principal.division_code == case.county_code:
+    if principal.role is Role.COUNTY and principal.division_code == case.county_code and case.unit_code != case.county_code:
         return Level.COUNTY
     if principal.role is Role.CITY and principal.division_code == case.unit_code:
         return Level.BOTH if case.unit_code == case.county_code else Level.CITY
@@ -131,7 +131,8 @@ def send_back(ctx: Ctx, application_id: str, data: dict[str, Any]) -> Change:
 def calculate(ctx: Ctx, application_id: str) -> Change:
     case = visible_case(ctx, application_id)
     if case.status not in (Status.FILED, Status.CALCULATED):
-        raise InvalidState({"status": case.status}, zh="备案后方可核算", en="The case is calculated once it is filed")
+        raise InvalidState({"status": case.status, "expected": [Status.FILED, Status.CALCULATED]},
+                           zh="仅在备案后、批准前可核算", en="A case is calculated after its filing and before its approval")
     inputs = {"contracts": case.content.get("contracts", []),
               "confirmed": [c["contract_id"] for c in case.confirmed_contracts],
               "rate": case.terms["subsidy_rate"], "cap": case.terms["subsidy_cap"],
@@ -155,6 +156,11 @@ def record_payment(ctx: Ctx, application_id: str, payment: dict[str, Any]) -> Ch
             raise InvalidState({"payment": case.payment}, zh="该凭证已登记为另一笔付款",
                                en="This voucher was recorded with another date or amount")
         return Change(answer={"application_id": application_id, "status": case.status, "payment": case.payment})
+    with ctx.store.reading() as session:
+        elsewhere = rm.voucher_used(session, payment["voucher_reference"])
+    if elsewhere is not None:
+        raise InvalidState({"voucher_reference": payment["voucher_reference"], "paid_for": elsewhere},
+                           zh="该付款凭证已登记于另一案件", en="This bank voucher was recorded for another case")
     case.pay(ctx.now, ctx.actor(), payment["paid_on"], payment["amount"], payment["voucher_reference"])
     return saved(case, payment=case.payment)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.definition import Context
+from shared.errors import NotFound
 from shared.exports import exported
 
 from services.subsidy import projections as rm
@@ -35,6 +36,8 @@ def export_subsidy_list(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
     campaign, which, form = query["campaign_code"], query["list"], query["format"]
     position = ctx.store.max_position()
     with ctx.store.reading() as session:
+        if rm.campaign_settings(session, campaign) is None:
+            raise NotFound({"campaign_code": campaign}, zh="评选活动不存在", en="No such campaign")
         cases = rm.case_rows(session, rm.cases.c.campaign_code == campaign)
     header, rows = rows_of(cases, which)
     stamp = f"{TITLES[which]} · campaign {campaign} · subsidy position {position} · {ctx.now.isoformat()}"
