@@ -5,6 +5,8 @@ nameko context data on RPC calls and never appear in events."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import os
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -77,6 +79,10 @@ class TokenIssuer:
     @property
     def ttl(self) -> timedelta:
         return self._ttl
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for another use of the installation's secret (never the signing key itself)."""
+        return hmac.new(self._secret.encode(), f"hbcloud:{purpose}".encode(), hashlib.sha256).digest()
 
     def issue(self, principal: Principal) -> str:
         now = self._clock.now()

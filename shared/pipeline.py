@@ -15,6 +15,7 @@ runs behind nameko (shared/nameko_service.py) and in-process in the tests."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import inspect
 import json
 import logging
@@ -55,6 +56,9 @@ class Pipeline(Generic[S]):
         self.definition = definition
         self.runtime = runtime
         self.identity = identity
+        # The idempotency record keeps a digest of each request's input, which may hold a chosen
+        # password (provision_account): keyed, so a copy of the database is no offline guessing aid.
+        self._request_key = identity.derived_key("idempotency-request")
         self.operations = {op.name: op for op in all_operations(definition)}
         self.limits = {op.name: RateLimit(op.rate_limit) for op in self.operations.values() if op.rate_limit}
 
@@ -72,7 +76,7 @@ class Pipeline(Generic[S]):
             if op.locate is not None and caller is not None:
                 self._locate(op, caller, args, dict(kwargs or {}))
             arguments, key = self._validate(op, args, dict(kwargs or {}))
-            request = _digest(op.name, arguments)
+            request = _digest(self._request_key, op.name, arguments)
             if key is not None:
                 previous = self._previous_answer(caller, key, op.name, request)
                 if previous is not None:
@@ -233,15 +237,16 @@ def _stored_key(caller: Principal | None, key: str, request: str) -> str:
     return f"{caller.account_id}:{key}" if caller is not None else f"{PUBLIC}:{request}:{key}"
 
 
-def _digest(op_name: str, arguments: dict[str, Any]) -> str:
-    """The operation and its validated input, canonically: what an idempotency key is bound to."""
+def _digest(key: bytes, op_name: str, arguments: dict[str, Any]) -> str:
+    """The operation and its validated input, canonically, as an HMAC-SHA256 under the installation's
+    key: what an idempotency key is bound to."""
     def plain(value: Any) -> Any:
         if isinstance(value, bytes):
             return {"sha256": hashlib.sha256(value).hexdigest()}
         return str(value)
 
     canonical = json.dumps([op_name, arguments], sort_keys=True, ensure_ascii=False, default=plain)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _messages(error: ValidationError) -> Any:

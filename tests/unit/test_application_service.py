@@ -132,6 +132,25 @@ def test_a_provisioning_retry_with_the_same_key_acts_once(h):
     assert reused.value.details["used_for"] == "update_section"
 
 
+def test_a_chosen_password_leaves_no_unkeyed_digest_at_rest(h):
+    """The idempotency record binds a key to a digest of the input, which here holds the password the
+    province chose: that digest is keyed with the installation's secret, so a copy of the database
+    gives no fast hash to guess the password against."""
+    import hashlib
+    import json
+    from sqlalchemy import text
+    data = {"username": "expert-9", "role": "expert", "display_name": "专家九", "password": "Chosen-pass-2018"}
+    h.province.provision_account(data, idempotency_key="k-9")
+    assert h.province.provision_account(data, idempotency_key="k-9")["position"] is not None  # still a retry
+    with h.store.reading() as session:
+        stored = session.execute(text("SELECT request_sha256 FROM application_idempotency_keys")).scalar_one()
+    from shared.pipeline import _digest
+    loaded = {"data": {**data, "division_code": None, "provider_id": None}}  # the input as validated
+    assert stored == _digest(h.service._request_key, "provision_account", loaded)  # so the canonical form is this one
+    unkeyed = hashlib.sha256(json.dumps(["provision_account", loaded], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert stored != unkeyed
+
+
 def test_missing_forged_tampered_and_expired_tokens_are_refused(h):
     from shared.identity import Principal, Role, TokenIssuer
 
