@@ -63,6 +63,7 @@ DEFINITION = ServiceDefinition(
         "application": {
             "application.campaign_opened": following.on_campaign_opened,
             "application.started": following.on_application_started,
+            "application.provider_added_to_pool": following.on_provider_added,
         },
         "scoring": {
             "scoring.awarded": following.on_awarded,

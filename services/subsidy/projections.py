@@ -26,6 +26,12 @@ owners = Table(  # application -> enterprise, from application.started: whose ca
     Column("enterprise_id", String(36), nullable=False),
 )
 
+providers = Table(  # the supply pool's names, for the printed dossier
+    "subsidy_rm_providers", metadata,
+    Column("provider_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
 cases = Table(
     "subsidy_rm_cases", metadata,
     Column("application_id", String(36), primary_key=True),
@@ -62,6 +68,15 @@ def save_owner(session: Session, application_id: str, enterprise_id: str) -> Non
 
 def owner_of(session: Session, application_id: str) -> str | None:
     found: str | None = session.execute(select(owners.c.enterprise_id).where(owners.c.application_id == application_id)).scalar()
+    return found
+
+
+def save_provider(session: Session, provider_id: str, name: str) -> None:
+    upsert(session, providers, "provider_id", {"provider_id": provider_id, "name": name})
+
+
+def provider_name(session: Session, provider_id: str) -> str | None:
+    found: str | None = session.execute(select(providers.c.name).where(providers.c.provider_id == provider_id)).scalar()
     return found
 
 

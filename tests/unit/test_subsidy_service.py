@@ -193,7 +193,7 @@ def test_the_dossier_is_verified_against_the_record_and_printing_again_gives_the
     printed = ent.print_dossier(app_id)
     assert ent.print_dossier(app_id)["digest"] == printed["digest"]
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(base64.b64decode(printed["content_base64"]))).pages)
-    assert printed["digest"] in text and app_id in text
+    assert printed["digest"] in text and app_id in text and "某云服务有限公司 hbcloud-provider" in text  # the provider by its pool name
     county = four.app.login("changan", "changan-Own-pass-2018").on(four.subsidy)
     claim = {"application_id": app_id, "position": printed["position"], "digest": printed["digest"]}
     assert county.verify_dossier(claim)["matches"] is True

@@ -35,7 +35,8 @@ def print_dossier(ctx: Ctx, application_id: str) -> dict[str, Any]:
     printed = digest(position, record)
     with ctx.store.reading() as session:
         settings = rm.campaign_settings(session, case.campaign_code) or {}
-    pdf = dossier.render({**record, "position": position, "digest": printed,
+        provider = rm.provider_name(session, case.provider_id)
+    pdf = dossier.render({**record, "position": position, "digest": printed, "provider_name": provider,
                           "campaign_name": settings.get("name", case.campaign_code)})
     return {"application_id": application_id, "position": position, "digest": printed,
             "filename": f"{case.uscc}-{case.campaign_code}-dossier-p{position}.pdf", "content_type": "application/pdf",

@@ -1,5 +1,5 @@
-"""What the subsidy service learns upstream: campaign settings and whose application is whose from
-the application service; awards and revocations from the scoring service."""
+"""What the subsidy service learns upstream: campaign settings, whose application is whose and the
+supply pool's names from the application service; awards and revocations from the scoring service."""
 from __future__ import annotations
 
 from shared.contract import Envelope, actor_of
@@ -14,6 +14,11 @@ from services.subsidy.store import SubsidyStore
 def on_campaign_opened(store: SubsidyStore, envelope: Envelope) -> Change:
     data = envelope["data"]
     return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
+
+
+def on_provider_added(store: SubsidyStore, envelope: Envelope) -> Change:
+    data = envelope["data"]
+    return Change(project=lambda s: rm.save_provider(s, data["provider_id"], data["name"]))
 
 
 def on_application_started(store: SubsidyStore, envelope: Envelope) -> Change | None:
