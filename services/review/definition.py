@@ -47,7 +47,7 @@ DEFINITION = ServiceDefinition(
     ],
     follows={
         "application": {
-            "application.campaign_opened": following.on_campaign_opened,
+            "application.campaign_opened": rm.campaign_book.on_opened,
             "application.provider_added_to_pool": following.on_provider_added,
             "application.provider_removed_from_pool": following.on_provider_removed,
             "application.submitted": following.on_submitted,

@@ -2,23 +2,20 @@
 and supply pool it learned from the application service, the cases, and who acted when."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, and_, exists, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, exists, func, insert, select
 from sqlalchemy.orm import Session
 
+from shared.campaign_settings import CampaignSettings
 from shared.readmodels import upsert
 
 from services.review.domain import ReviewCase, Status
 
 metadata = MetaData()
 
-campaigns = Table(
-    "review_rm_campaigns", metadata,
-    Column("code", String(32), primary_key=True),
-    Column("settings", Text, nullable=False),
-)
+campaign_book = CampaignSettings(metadata, "review")  # from application.campaign_opened
+campaigns = campaign_book.table
 
 pool = Table(
     "review_rm_pool", metadata,
@@ -60,13 +57,7 @@ actions = Table(
 
 
 
-def save_campaign(session: Session, code: str, settings: dict[str, Any]) -> None:
-    upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
-
-
-def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
-    raw = session.execute(select(campaigns.c.settings).where(campaigns.c.code == code)).scalar()
-    return json.loads(raw) if raw else None
+campaign_settings = campaign_book.get
 
 
 def set_pool_member(session: Session, provider_id: str, in_pool: bool) -> None:

@@ -9,17 +9,15 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from shared.campaign_settings import CampaignSettings
 from shared.readmodels import upsert
 
 from services.scoring.domain import Candidate, Evaluator, Objection, Ranking, Selection, SheetStatus
 
 metadata = MetaData()
 
-campaigns = Table(
-    "scoring_rm_campaigns", metadata,
-    Column("code", String(32), primary_key=True),
-    Column("settings", Text, nullable=False),
-)
+campaign_book = CampaignSettings(metadata, "scoring")  # from application.campaign_opened
+campaigns = campaign_book.table
 
 providers = Table(
     "scoring_rm_providers", metadata,
@@ -106,13 +104,7 @@ objections = Table(
 
 
 # ------------------------------------------------------------------ learned upstream
-def save_campaign(session: Session, code: str, settings: dict[str, Any]) -> None:
-    upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
-
-
-def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
-    raw = session.execute(select(campaigns.c.settings).where(campaigns.c.code == code)).scalar()
-    return json.loads(raw) if raw else None
+campaign_settings = campaign_book.get
 
 
 def save_provider(session: Session, provider_id: str, uscc: str) -> None:

@@ -61,7 +61,7 @@ DEFINITION = ServiceDefinition(
     ],
     follows={
         "application": {
-            "application.campaign_opened": following.on_campaign_opened,
+            "application.campaign_opened": rm.campaign_book.on_opened,
             "application.started": following.on_application_started,
             "application.provider_added_to_pool": following.on_provider_added,
         },

@@ -8,17 +8,15 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.orm import Session
 
+from shared.campaign_settings import CampaignSettings
 from shared.readmodels import upsert
 
 from services.subsidy.domain import SubsidyCase
 
 metadata = MetaData()
 
-campaigns = Table(
-    "subsidy_rm_campaigns", metadata,
-    Column("code", String(32), primary_key=True),
-    Column("settings", Text, nullable=False),
-)
+campaign_book = CampaignSettings(metadata, "subsidy")  # from application.campaign_opened
+campaigns = campaign_book.table
 
 owners = Table(  # application -> enterprise, from application.started: whose case it is
     "subsidy_rm_owners", metadata,
@@ -53,13 +51,7 @@ cases = Table(
 )
 
 
-def save_campaign(session: Session, code: str, settings: dict[str, Any]) -> None:
-    upsert(session, campaigns, "code", {"code": code, "settings": json.dumps(settings, ensure_ascii=False)})
-
-
-def campaign_settings(session: Session, code: str) -> dict[str, Any] | None:
-    raw = session.execute(select(campaigns.c.settings).where(campaigns.c.code == code)).scalar()
-    return json.loads(raw) if raw else None
+campaign_settings = campaign_book.get
 
 
 def save_owner(session: Session, application_id: str, enterprise_id: str) -> None:

@@ -15,11 +15,6 @@ from services.review.handlers.cases import saved
 from services.review.store import ReviewStore
 
 
-def on_campaign_opened(store: ReviewStore, envelope: Envelope) -> Change:
-    data = envelope["data"]
-    return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
-
-
 def on_provider_added(store: ReviewStore, envelope: Envelope) -> Change:
     return Change(project=lambda s: rm.set_pool_member(s, envelope["data"]["provider_id"], True))
 

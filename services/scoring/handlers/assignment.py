@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import and_, true
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from shared.clock import local_date
@@ -193,7 +193,7 @@ def my_assignments(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
     if query["pending_only"]:
         where = and_(where, (a.c.sheet_status.is_(None)) | (a.c.sheet_status != SheetStatus.FINAL.value))
     with ctx.store.reading() as session:
-        rows = rm.assignment_rows(session, and_(where, true()))
+        rows = rm.assignment_rows(session, where)
     return {"items": [{"application_id": x["application_id"], "campaign_code": x["campaign_code"],
                        "enterprise_name": x["enterprise_name"], "unit_code": x["unit_code"],
                        "sheet_status": x["sheet_status"], "total": x["total"]} for x in rows]}

@@ -16,11 +16,6 @@ from services.scoring.domain import Candidate, Selection, Stage, candidate_id_fo
 from services.scoring.store import ScoringStore
 
 
-def on_campaign_opened(store: ScoringStore, envelope: Envelope) -> Change:
-    data = envelope["data"]
-    return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
-
-
 def on_provider_added(store: ScoringStore, envelope: Envelope) -> Change:
     data = envelope["data"]
     return Change(project=lambda s: rm.save_provider(s, data["provider_id"], data["uscc"]))

@@ -78,7 +78,7 @@ def still_current(ctx: Ctx, ranking: Ranking) -> None:
 def rank_candidates(ctx: Ctx, campaign_code: str) -> Change:
     rules = ctx.store.rules(campaign_code)
     scores_open(ctx, campaign_code)
-    candidates = [c for c in candidates_of(ctx, campaign_code)]
+    candidates = candidates_of(ctx, campaign_code)
     if not candidates:
         raise InvalidState({"campaign_code": campaign_code}, zh="没有推荐的申报", en="No recommended applications")
     incomplete = sorted(c.application_id for c in candidates if not c.fully_scored(rules.experts_per_application))

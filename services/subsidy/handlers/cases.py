@@ -70,8 +70,7 @@ def get_subsidy_case(ctx: Ctx, application_id: str) -> dict[str, Any]:
 
 def subsidy_case_history(ctx: Ctx, application_id: str) -> list[dict[str, Any]]:
     case = visible_case(ctx, application_id)
-    history = contract.history(ctx.store.events.get(case.id), ctx.store.installation_id)
-    return history
+    return contract.history(ctx.store.events.get(case.id), ctx.store.installation_id)
 
 
 def list_subsidy_cases(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,6 @@ from services.subsidy.domain import SubsidyCase, case_id_for
 from services.subsidy.store import SubsidyStore
 
 
-def on_campaign_opened(store: SubsidyStore, envelope: Envelope) -> Change:
-    data = envelope["data"]
-    return Change(project=lambda s: rm.save_campaign(s, data["code"], data["settings"]))
-
-
 def on_provider_added(store: SubsidyStore, envelope: Envelope) -> Change:
     data = envelope["data"]
     return Change(project=lambda s: rm.save_provider(s, data["provider_id"], data["name"]))
