@@ -449,3 +449,14 @@ def test_the_public_objection_event_names_no_file(three):
     lodged = next(e for e in three.province.get_notifications(0, 1000)["notifications"] if e["type"] == "scoring.objection_lodged")
     assert set(lodged["data"]["attachments"][0]) == {"content_type", "size", "sha256"}
     assert three.province.list_objections("2018")["items"][0]["attachments"][0]["filename"] == "张三举报材料.pdf"
+
+
+def test_an_unreadable_objection_file_is_invalid_input_whatever_the_dates(three):
+    """Input before dates (docs/rpc.md, "Order of checks"): found by a client written from the docs."""
+    apps = three.recommended(1)
+    fake = {"filename": "x.pdf", "content_type": "application/pdf", "content_base64": "aGVsbG8="}  # "hello"
+    with pytest.raises(InvalidInput) as refused:  # no notice published at all
+        three.scoring_anonymous().lodge_objection({"campaign_code": "2018", "application_id": apps[0], "name": "王五",
+                                                   "contact": "13800000000", "grounds": "合同金额与实际不符",
+                                                   "attachments": [fake]})
+    assert "attachments.0.content_base64" in refused.value.details["fields"]

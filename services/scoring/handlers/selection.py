@@ -164,13 +164,8 @@ def public_notice(ctx: Ctx, campaign_code: str) -> dict[str, Any]:
 def lodge_objection(ctx: Ctx, objection: dict[str, Any]) -> Change:
     """Anyone, no account needed, while the notice is open, against an enterprise on the list."""
     campaign = objection["campaign_code"]
-    selection = ctx.store.find(Selection, selection_id_for(campaign))
-    if selection is None or not selection.notice_open(ctx.now):
-        raise DeadlinePassed({"campaign_code": campaign, "closes_at": selection and selection.closes_at},
-                             zh="不在公示期内，不受理异议", en="Objections are taken only while the notice is open")
+    # The files are input (docs/rpc.md, "Order of checks"): judged before the notice's dates.
     errors: dict[str, list[str]] = {}
-    if objection["application_id"] not in selection.entries:
-        errors["application_id"] = ["not on the list under notice / 不在公示名单中"]
     attachments = []
     for i, a in enumerate(objection["attachments"]):
         name, problems = evidence.check(a["filename"], a["content_type"], a["content_base64"], ATTACHMENT_TYPES,
@@ -181,6 +176,12 @@ def lodge_objection(ctx: Ctx, objection: dict[str, Any]) -> Change:
                             "content_base64": base64.b64encode(a["content_base64"]).decode()})
     if errors:
         raise InvalidInput.fields(errors)
+    selection = ctx.store.find(Selection, selection_id_for(campaign))
+    if selection is None or not selection.notice_open(ctx.now):
+        raise DeadlinePassed({"campaign_code": campaign, "closes_at": selection and selection.closes_at},
+                             zh="不在公示期内，不受理异议", en="Objections are taken only while the notice is open")
+    if objection["application_id"] not in selection.entries:
+        raise InvalidInput.fields({"application_id": ["not on the list under notice / 不在公示名单中"]})
     lodged = Objection.lodge(ctx.now, {"id": "public", "role": "public"}, uuid4(), campaign_code=campaign,
                              application_id=objection["application_id"], name=objection["name"],
                              contact=objection["contact"], grounds=objection["grounds"], attachments=attachments)
