@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI reads SERVICES on every call: keep this module light
     from shared.definition import ServiceDefinition
 
-SERVICES: tuple[str, ...] = ("application", "review", "scoring", "subsidy")
+SERVICES: tuple[str, ...] = ("application", "review", "scoring", "subsidy", "audit")
 
 
 def definition(name: str) -> "ServiceDefinition":  # type: ignore[type-arg]

@@ -72,3 +72,12 @@ def end_of_day(day: date) -> datetime:
 
 def local_date(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
+
+
+def ban_end(starts: date, years: int) -> date:
+    """三年内: `years` (the campaign's `ban_years`, 3 in 2018) from the start, the last day included
+    (a ban recorded by the province, or decided by audit)."""
+    try:
+        return starts.replace(year=starts.year + years) - timedelta(days=1)
+    except ValueError:  # 29 February
+        return starts.replace(year=starts.year + years, day=28)

@@ -31,6 +31,7 @@ class Settings:
     catch_up_seconds: float  # how often followers pull even without a prompt
     relay_seconds: float  # how often the outbox relay looks for unpublished events
     deadline_scan_seconds: float  # how often deadlines are checked against the clock
+    ledger_checkpoint_interval: int = 100  # the audit ledger records a Merkle root every this many entries
 
     def store_url(self, service: str) -> str:
         """SQLite file per service by default; PostgreSQL by configuration alone."""
@@ -70,4 +71,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         catch_up_seconds=float(env.get("HBCLOUD_CATCH_UP_SECONDS", "5")),
         relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),
         deadline_scan_seconds=float(env.get("HBCLOUD_DEADLINE_SCAN_SECONDS", "10")),
+        ledger_checkpoint_interval=int(env.get("HBCLOUD_LEDGER_CHECKPOINT_INTERVAL", "100")),
     )

@@ -236,7 +236,8 @@ class ServiceDefinition(Generic[S]):
         if self.accounts_from is not None:
             mine = dict(tables.get(self.accounts_from, {}))
             for event_type, handler in replication_handlers(self.accounts_from).items():
-                mine[event_type] = both(mine[event_type], handler) if event_type in mine else handler
+                declared = mine.get(event_type) or mine.get("*")  # "*": the declared handler of every other type
+                mine[event_type] = both(declared, handler) if declared is not None else handler
             tables[self.accounts_from] = mine
         return tables
 

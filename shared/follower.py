@@ -82,6 +82,12 @@ class Follower:
                 return
             self._pull()
 
+    def read_upstream(self, after: int, limit: int) -> dict[str, Any]:
+        """A page of the upstream's log as it answers now, for a comparison (audit's reconciliation);
+        pulls and this share one connection, so they take turns."""
+        with self._lock:
+            return self.fetch(after=after, limit=limit)
+
     def catch_up(self) -> int:
         """Pull and process everything after the tracked position (start-up and timer)."""
         with self._lock:

@@ -283,6 +283,7 @@ class SupplyPool(Entity):
         provider_id: str
         reason: str
         source: str  # "province", or "audit" when fraud was found
+        source_ref: str | None = None  # for "audit": the audit event's event_id (absent before it was recorded)
 
         def apply(self, pool: "SupplyPool") -> None:
             pool.members.pop(self.provider_id, None)
@@ -304,10 +305,12 @@ class SupplyPool(Entity):
             raise Conflict({"provider_id": "already in the pool"}, zh="该服务商已在资源池中", en="The provider is already in the pool")
         self._happen(self.ProviderAdded, at, actor, provider_id=provider_id, name=name, uscc=uscc, reason=reason)
 
-    def remove(self, at: datetime, actor: Actor, provider_id: str, reason: str, source: str) -> None:
+    def remove(self, at: datetime, actor: Actor, provider_id: str, reason: str, source: str,
+               source_ref: str | None = None) -> None:
         if provider_id not in self.members:
             raise NotFound({"provider_id": "not in the pool"}, zh="该服务商不在资源池中", en="The provider is not in the pool")
-        self._happen(self.ProviderRemoved, at, actor, provider_id=provider_id, reason=reason, source=source)
+        self._happen(self.ProviderRemoved, at, actor, provider_id=provider_id, reason=reason, source=source,
+                     source_ref=source_ref)
 
     def member_at(self, provider_id: str, at: datetime) -> bool:
         for period in self.periods:

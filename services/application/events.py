@@ -57,6 +57,7 @@ class ProviderRemovedData(Schema):
     provider_id = fields.String()
     reason = fields.String()
     source = fields.String()
+    source_ref = fields.String(allow_none=True)  # for `audit`: the audit event's event_id
 
 
 class BanRecordedData(Schema):

@@ -76,6 +76,7 @@ DEFINITION = ServiceDefinition(
             "review.recommended": following.on_recommended,
             "review.case_withdrawn": following.on_withdrawn,
         },
+        "audit": {"audit.fraud_found": following.on_fraud_found},
     },
     projections=[
         Projection(Candidate, rm.candidates, rm.project_candidate),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from services.application.definition import DEFINITION as APPLICATION
-from services.application.handlers.bans import ban_end
+from shared.clock import ban_end
 from shared.clock import SHANGHAI
 from shared.definition import record
 from shared.errors import InvalidInput

@@ -1,10 +1,11 @@
 """Bans (三年内不得申报): recorded by the province or decided by audit, applied at submission."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from shared.clock import ban_end
 from shared.contract import Envelope, actor_of
 from shared.definition import Change, Context
 from shared.entity import stable_id
@@ -15,14 +16,6 @@ from services.application.domain import Ban
 from services.application.store import ApplicationStore
 
 Ctx = Context[ApplicationStore]
-
-
-def ban_end(starts: date, years: int) -> date:
-    """三年内: `years` (the campaign's `ban_years`, 3 in 2018) from the start, the last day included."""
-    try:
-        return starts.replace(year=starts.year + years) - timedelta(days=1)
-    except ValueError:  # 29 February
-        return starts.replace(year=starts.year + years, day=28)
 
 
 def ban_years_at(store: ApplicationStore, at: datetime) -> tuple[int, str] | None:

@@ -44,5 +44,5 @@ def on_provider_disqualified(store: ApplicationStore, envelope: Envelope) -> Cha
     pool = store.pool()
     if pool is None or data["provider_id"] not in pool.members:
         return None
-    pool.remove(when, actor_of(envelope), data["provider_id"], data["reason"], "audit")
+    pool.remove(when, actor_of(envelope), data["provider_id"], data["reason"], "audit", envelope["event_id"])
     return Change([pool], lambda s: rm.project_provider(s, data["provider_id"], False))

@@ -55,13 +55,37 @@ def on_withdrawn(store: ScoringStore, envelope: Envelope) -> Change | None:
     application_id = envelope["application_id"]
     candidate = store.find(Candidate, candidate_id_for(application_id)) if application_id else None
     reason = envelope["data"].get("reason", "")
-    if candidate is None or not candidate.withdraw(store.clock.now(), SYSTEM.actor(), reason):
+    if candidate is None:
         return None
+    return _leave(store, candidate, reason, f"the enterprise withdrew / 企业撤回申报: {reason}".rstrip(": "))
+
+
+def on_fraud_found(store: ScoringStore, envelope: Envelope) -> Change | None:
+    """audit.fraud_found on an enterprise (弄虚作假): its title is revoked (scoring.award_revoked, which
+    the subsidy service follows to cancel or reclaim); a candidate not yet awarded leaves the expert
+    review and any list not yet announced."""
+    application_id = envelope["application_id"]
+    candidate = store.find(Candidate, candidate_id_for(application_id)) if application_id else None
+    if candidate is None:
+        return None
+    reason = "弄虚作假，取消上云标杆企业资格：" + "；".join(envelope["data"].get("reasons") or [])
+    if candidate.award is None:
+        return _leave(store, candidate, reason, f"fraud found / 认定弄虚作假: {envelope['event_id']}")
+    source = {"source": envelope["source"], "event_id": envelope["event_id"], "type": envelope["type"]}
+    if not candidate.revoke(store.clock.now(), SYSTEM.actor(), reason, source):
+        return None
+    return Change([candidate], lambda s: rm.project_candidate(s, candidate))
+
+
+def _leave(store: ScoringStore, candidate: Candidate, reason: str, why: str) -> Change | None:
+    """The candidate leaves the expert review, and any list adopted or under notice."""
+    if not candidate.withdraw(store.clock.now(), SYSTEM.actor(), reason):
+        return None
+    application_id = candidate.application_id
     changed: list[Any] = [candidate]
     selection = store.find(Selection, selection_id_for(candidate.campaign_code))
     if selection is not None and selection.stage in (Stage.ADOPTED, Stage.ON_NOTICE) and application_id in selection.entries:
-        selection.remove_entry(store.clock.now(), SYSTEM.actor(), application_id, "",
-                               f"the enterprise withdrew / 企业撤回申报: {reason}".rstrip(": "))
+        selection.remove_entry(store.clock.now(), SYSTEM.actor(), application_id, "", why)
         changed.append(selection)
 
     def project(session: Session) -> None:

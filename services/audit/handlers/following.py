@@ -1,0 +1,67 @@
+"""What the audit service does with every upstream event: appends it to the ledger. Some also teach
+it what it needs to draw and decide: campaign settings (ban_years), each submitted application (its
+enterprise, city-level unit and provider), awards and revocations, and the expert accounts that may
+inspect."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import update
+
+from shared.contract import Envelope
+from shared.definition import Change, EventHandler, both
+from shared.readmodels import upsert
+
+from services.audit import projections as rm
+from services.audit.store import AuditStore
+
+
+def on_any(store: AuditStore, envelope: Envelope) -> Change:
+    return Change(project=lambda s: store.append_to_ledger(s, dict(envelope)))
+
+
+def on_submitted(store: AuditStore, envelope: Envelope) -> Change | None:
+    content, application_id = envelope["data"]["content"], envelope["application_id"]
+    if not application_id:
+        return None
+    row = {"application_id": application_id, "campaign_code": content["campaign_code"], "uscc": content["uscc"],
+           "enterprise_name": content["enterprise_name"], "county_code": content["county_code"],
+           "unit_code": content["unit_code"], "provider_id": (content.get("cloud") or {}).get("provider_id")}
+    return Change(project=lambda s: upsert(s, rm.applications, "application_id", row))
+
+
+def _mark(column: str) -> EventHandler:
+    def handle(store: AuditStore, envelope: Envelope) -> Change | None:
+        application_id = envelope["application_id"]
+        if not application_id:
+            return None
+        return Change(project=lambda s: s.execute(update(rm.applications).where(
+            rm.applications.c.application_id == application_id).values(**{column: 1})))
+    return handle
+
+
+def on_account_provisioned(store: AuditStore, envelope: Envelope) -> Change | None:
+    data = envelope["data"]
+    if data.get("role") != "expert":
+        return None
+    row = {"account_id": envelope["aggregate_id"], "username": data["username"], "display_name": data["display_name"]}
+    return Change(project=lambda s: upsert(s, rm.inspectors, "account_id", row))
+
+
+LEARNS: dict[str, dict[str, EventHandler]] = {
+    "application": {
+        "application.campaign_opened": rm.campaign_book.on_opened,
+        "application.submitted": on_submitted,
+        "application.resubmitted": on_submitted,
+        "application.account_provisioned": on_account_provisioned,
+    },
+    "scoring": {"scoring.awarded": _mark("awarded"), "scoring.award_revoked": _mark("revoked")},
+}
+
+
+def follows(sources: tuple[str, ...]) -> dict[str, Mapping[str, EventHandler]]:
+    """Every source's every event into the ledger ("*"), with what the audit service learns besides."""
+    return {source: {"*": on_any, **{kind: both(on_any, learn) for kind, learn in LEARNS.get(source, {}).items()}}
+            for source in sources}
+
+

@@ -1,0 +1,184 @@
+"""The ledger's RPCs: its head and checkpoints, entries by source, application, actor or type,
+inclusion and consistency proofs, the full check (verify) and the reconciliation with every source's
+own log (docs/audit.md)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from shared.definition import Context
+from shared.errors import InvalidInput, NotFound, ServiceError
+
+from services.audit import ledger, merkle
+from services.audit import projections as rm
+from services.audit.domain import Checkpoint, checkpoint_id
+from services.audit.store import AuditStore
+
+Ctx = Context[AuditStore]
+RECONCILE_PAGE = 500
+
+
+def ledger_head(ctx: Ctx) -> dict[str, Any]:
+    with ctx.store.reading() as session:
+        size = ledger.size(session)
+        head = ledger.entry_row(session, seq=size) if size else None
+        checkpoints = ledger.stored_checkpoints(session)
+        return {"tree_size": size, "root": ledger.root_at(session, size).hex(),
+                "chain_head": head["chain_hash"] if head else merkle.GENESIS.hex(),
+                "latest_checkpoint": _checkpoint(checkpoints[-1]) if checkpoints else None,
+                "checkpoint_interval": ctx.store.checkpoint_interval}
+
+
+def _checkpoint(row: dict[str, Any]) -> dict[str, Any]:
+    return {"tree_size": row["tree_size"], "root": row["root"], "chain_head": row["chain_head"],
+            "recorded_at": row["recorded_at"]}
+
+
+def list_checkpoints(ctx: Ctx, after_size: int, limit: int) -> list[dict[str, Any]]:
+    with ctx.store.reading() as session:
+        rows = session.execute(select(rm.checkpoints).where(rm.checkpoints.c.tree_size > after_size)
+                               .order_by(rm.checkpoints.c.tree_size).limit(limit)).mappings()
+        return [_checkpoint(dict(r)) for r in rows]
+
+
+def ledger_entries(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
+    t = rm.ledger
+    stmt = select(t).where(t.c.seq > query["after"]).order_by(t.c.seq).limit(query["limit"])
+    if query["application_id"]:
+        stmt = stmt.where(t.c.seq.in_(select(rm.ledger_applications.c.seq).where(
+            rm.ledger_applications.c.application_id == query["application_id"])))
+    for column in ("source", "actor_id", "type"):
+        if query[column]:
+            stmt = stmt.where(t.c[column] == query[column])
+    with ctx.store.reading() as session:
+        entries = [ledger.public_entry(dict(r)) for r in session.execute(stmt).mappings()]
+        size = ledger.size(session)
+    return {"entries": entries, "tree_size": size}
+
+
+def _tree_size(session: Any, asked: int | None, at_least: int = 1) -> int:
+    size = ledger.size(session)
+    chosen = size if asked is None else asked
+    if chosen > size or chosen < at_least:
+        raise InvalidInput.fields({"tree_size": [f"between {at_least} and {size}, the ledger's size "
+                                                 f"/ 须在{at_least}与账本当前条目数{size}之间"]})
+    return chosen
+
+
+def inclusion_proof(ctx: Ctx, query: dict[str, Any]) -> dict[str, Any]:
+    """That an entry is in the ledger under a root: verify with merkle.verify_inclusion(leaf_hash,
+    seq - 1, tree_size, audit_path, root), or verify.py."""
+    with ctx.store.reading() as session:
+        row = ledger.entry_row(session, seq=query["seq"], event_id=query["event_id"])
+        if row is None:
+            raise NotFound({"entry": "not in the ledger (yet)"}, zh="账本中没有该事件（或尚未记入）",
+                           en="The event is not in the ledger (yet)")
+        size = _tree_size(session, query["tree_size"], at_least=row["seq"])
+        tree = ledger.stored_tree(session)
+        path = merkle.inclusion_path(tree, row["seq"] - 1, size)
+        return {"kind": "inclusion", "seq": row["seq"], "leaf_index": row["seq"] - 1, "tree_size": size,
+                "event_id": row["event_id"], "canonical": row["canonical"], "leaf_hash": row["leaf_hash"],
+                "root": merkle.root(tree, size).hex(), "audit_path": [p.hex() for p in path],
+                "checkpoint": _checkpoint_at(session, size)}
+
+
+def consistency_proof(ctx: Ctx, first: int, second: int | None) -> dict[str, Any]:
+    """That the tree of `second` entries extends the tree of `first`: merkle.verify_consistency."""
+    with ctx.store.reading() as session:
+        second = _tree_size(session, second, at_least=first)
+        tree = ledger.stored_tree(session)
+        return {"kind": "consistency", "first": first, "second": second,
+                "first_root": merkle.root(tree, first).hex(), "second_root": merkle.root(tree, second).hex(),
+                "proof": [p.hex() for p in merkle.consistency_path(tree, first, second)],
+                "first_checkpoint": _checkpoint_at(session, first), "second_checkpoint": _checkpoint_at(session, second)}
+
+
+def _checkpoint_at(session: Any, size: int) -> dict[str, Any] | None:
+    row = session.execute(select(rm.checkpoints).where(rm.checkpoints.c.tree_size == size)).mappings().first()
+    return _checkpoint(dict(row)) if row else None
+
+
+def verify_ledger(ctx: Ctx) -> dict[str, Any]:
+    """The ledger checked again from its bytes, and its checkpoints against the checkpoint events in
+    the audit service's own log (which subscribers hold too)."""
+    with ctx.store.reading() as session:
+        report = ledger.check(session)
+        rows = ledger.stored_checkpoints(session)
+    for row in rows:
+        recorded = ctx.store.find(Checkpoint, checkpoint_id(row["tree_size"]))
+        if recorded is None or (recorded.root, recorded.chain_head) != (row["root"], row["chain_head"]):
+            report["problems"].append({"seq": row["tree_size"], "problem": "checkpoint_event",
+                                       "detail": "the checkpoint differs from its published event"})
+    report["problems"].sort(key=lambda p: p["seq"] or 0)
+    report["ok"] = not report["problems"]
+    report["first_mismatch"] = report["problems"][0] if report["problems"] else None
+    return report
+
+
+def reconcile(ctx: Ctx, source: str | None) -> dict[str, Any]:
+    """Each source's log (`get_notifications`) against the ledger, up to the position the audit
+    service has followed: events missing from the ledger, missing from the source, different, or
+    that the source can no longer read."""
+    followers = ctx.runtime.followers
+    if source is not None and source not in followers:
+        raise NotFound({"source": source, "followed": sorted(followers)})
+    report = {name: _reconcile_one(ctx, name) for name in sorted(followers) if source in (None, name)}
+    return {"ok": all(r["ok"] for r in report.values()), "sources": report}
+
+
+def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
+    follower = ctx.runtime.followers[source]
+    tracked = follower.tracked()
+    with ctx.store.reading() as session:
+        recorded = {row["position"]: row for row in ledger.rows(session, source=source)}
+    seen: set[int] = set()
+    missing_from_ledger: list[int] = []
+    different: list[dict[str, Any]] = []
+    unreadable: list[dict[str, Any]] = []
+    after, head = 0, None
+    while after < tracked:
+        try:
+            page = follower.read_upstream(after, min(RECONCILE_PAGE, tracked - after))
+        except ServiceError as e:
+            bad = e.details.get("position") if e.payload.get("code") == "integrity_failure" else None
+            if not isinstance(bad, int) or bad <= after:
+                return {"ok": False, "error": e.to_dict(), "tracked": tracked}
+            if bad - after > 1:  # what comes before the unreadable record is still compared
+                page = follower.read_upstream(after, bad - after - 1)
+                _compare(page["notifications"], recorded, seen, missing_from_ledger, different, tracked)
+            unreadable.append({"position": bad, "ledger_seq": recorded[bad]["seq"] if bad in recorded else None,
+                               "reason": e.details.get("reason")})
+            seen.add(bad)
+            after = bad
+            continue
+        head = page.get("max_position", head)
+        items = page["notifications"]
+        _compare(items, recorded, seen, missing_from_ledger, different, tracked)
+        if not items:
+            break
+        after = items[-1]["position"]
+    missing_from_source = [{"position": p, "ledger_seq": row["seq"], "type": row["type"]}
+                           for p, row in sorted(recorded.items()) if p not in seen and p <= tracked]
+    ok = not (missing_from_ledger or missing_from_source or different or unreadable)
+    return {"ok": ok, "tracked": tracked, "source_head": head, "ledger_entries": len(recorded),
+            "missing_from_ledger": missing_from_ledger, "missing_from_source": missing_from_source,
+            "different": different, "unreadable": unreadable}
+
+
+def _compare(items: list[dict[str, Any]], recorded: dict[int, dict[str, Any]], seen: set[int],
+             missing: list[int], different: list[dict[str, Any]], tracked: int) -> None:
+    for item in items:
+        position = item["position"]
+        if position > tracked:
+            continue
+        seen.add(position)
+        row = recorded.get(position)
+        if row is None:
+            missing.append(position)
+            continue
+        mine = json.loads(row["canonical"])["envelope"]
+        if merkle.canonical(mine) != merkle.canonical(item):
+            changed = sorted(k for k in set(mine) | set(item) if mine.get(k) != item.get(k))
+            different.append({"position": position, "ledger_seq": row["seq"], "type": row["type"], "fields": changed})

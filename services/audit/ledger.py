@@ -1,0 +1,184 @@
+"""The ledger as stored: appending an entry (its chain value, its leaf and the tree nodes it
+completes), reading entries, roots and proofs from the stored nodes, and checking the whole of it
+again from the entries' canonical bytes (docs/audit.md).
+
+An entry's canonical bytes are `merkle.canonical({"seq", "recorded_at", "envelope"})`: the envelope
+exactly as the source's `get_notifications` answered it."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from services.audit import merkle
+from services.audit.replay import cause_of
+from services.audit.projections import checkpoints, ledger, ledger_applications, nodes
+
+PAGE = 2000
+
+
+def named_applications(envelope: dict[str, Any]) -> set[str]:
+    """The applications an event concerns: its envelope's, and any `application_id` (or list of
+    `application_ids`) inside its data, as in a ranking or a draw that lists many."""
+    found: set[str] = set()
+    if envelope.get("application_id"):
+        found.add(str(envelope["application_id"]))
+
+    def scan(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "application_id" and isinstance(item, str) and len(item) == 36:
+                    found.add(item)
+                elif key == "application_ids" and isinstance(item, list):
+                    found.update(i for i in item if isinstance(i, str) and len(i) == 36)
+                else:
+                    scan(item)
+        elif isinstance(value, list):
+            for item in value:
+                scan(item)
+
+    scan(envelope.get("data"))
+    return found
+
+
+def size(session: Session) -> int:
+    return int(session.execute(select(func.coalesce(func.max(ledger.c.seq), 0))).scalar_one())
+
+
+def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> int:
+    """Add one entry after the last; returns its seq. Concurrent appenders meet on the seq's primary
+    key: one wins, the other's transaction fails and its follower tries again."""
+    last = session.execute(select(ledger.c.seq, ledger.c.chain_hash).order_by(ledger.c.seq.desc()).limit(1)).first()
+    seq = (int(last.seq) if last else 0) + 1
+    previous = bytes.fromhex(last.chain_hash) if last else merkle.GENESIS
+    body = merkle.canonical({"seq": seq, "recorded_at": recorded_at, "envelope": envelope})
+    leaf = merkle.leaf_hash(body)
+    session.execute(insert(ledger).values(
+        seq=seq, source=envelope["source"], position=envelope["position"], event_id=envelope["event_id"],
+        type=envelope["type"], occurred_at=envelope["occurred_at"], application_id=envelope.get("application_id"),
+        actor_id=str(envelope["actor"]["id"])[:64], actor_role=str(envelope["actor"]["role"])[:16],
+        refers_to=cause_of(envelope), canonical=body.decode("utf-8"), leaf_hash=leaf.hex(),
+        chain_hash=merkle.chain(previous, body).hex()))
+    for application_id in sorted(named_applications(envelope)):
+        session.execute(insert(ledger_applications).values(application_id=application_id, seq=seq))
+    # The nodes this leaf completes: while it is a right child, its parent is now whole.
+    index, level, value = seq - 1, 0, leaf
+    session.execute(insert(nodes).values(level=0, idx=index, hash=value))
+    while index % 2 == 1:
+        left = session.execute(select(nodes.c.hash).where(nodes.c.level == level, nodes.c.idx == index - 1)).scalar_one()
+        value, index, level = merkle.node_hash(left, value), index // 2, level + 1
+        session.execute(insert(nodes).values(level=level, idx=index, hash=value))
+    return seq
+
+
+def stored_tree(session: Session) -> merkle.Subtree:
+    """Subtree hashes from the stored nodes: a root or a proof reads O(log n) of them."""
+
+    def subtree(start: int, end: int) -> bytes:
+        width = end - start
+        if width & (width - 1) == 0 and start % width == 0:
+            found: bytes = session.execute(select(nodes.c.hash).where(
+                nodes.c.level == width.bit_length() - 1, nodes.c.idx == start // width)).scalar_one()
+            return bytes(found)
+        k = merkle.split(width)
+        return merkle.node_hash(subtree(start, start + k), subtree(start + k, end))
+
+    return subtree
+
+
+def root_at(session: Session, tree_size: int) -> bytes:
+    return merkle.root(stored_tree(session), tree_size)
+
+
+def entry_row(session: Session, *, seq: int | None = None, event_id: str | None = None) -> dict[str, Any] | None:
+    query = select(ledger).where(ledger.c.seq == seq) if seq is not None else select(ledger).where(
+        ledger.c.event_id == event_id)
+    row = session.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def public_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry as RPCs answer it: its canonical text (the bytes hashed), what they say, its hashes."""
+    body = json.loads(row["canonical"])
+    return {"seq": row["seq"], "source": row["source"], "position": row["position"], "event_id": row["event_id"],
+            "type": row["type"], "recorded_at": body.get("recorded_at"), "envelope": body.get("envelope"),
+            "canonical": row["canonical"], "leaf_hash": row["leaf_hash"], "chain_hash": row["chain_hash"]}
+
+
+def rows(session: Session, after: int = 0, source: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every entry after `after`, in seq order, read a page at a time."""
+    while True:
+        query = select(ledger).where(ledger.c.seq > after).order_by(ledger.c.seq).limit(PAGE)
+        if source is not None:
+            query = query.where(ledger.c.source == source)
+        page = [dict(r) for r in session.execute(query).mappings()]
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1]["seq"]
+
+
+def stored_checkpoints(session: Session) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(select(checkpoints).order_by(checkpoints.c.tree_size)).mappings()]
+
+
+def check(session: Session) -> dict[str, Any]:
+    """The ledger checked again from its entries' canonical bytes alone: the sequence, each entry's
+    fields against its bytes, the leaf and chain hashes, each source's positions rising, every stored
+    tree node and every checkpoint's root and chain head. Names the first entry that does not match."""
+    problems: list[dict[str, Any]] = []
+    previous, leaves, chain_at = merkle.GENESIS, [], [merkle.GENESIS]
+    last_position: dict[str, int] = {}
+    expected = 1
+
+    def problem(seq: int | None, what: str, **detail: Any) -> None:
+        if len(problems) < 100:
+            problems.append({"seq": seq, "problem": what, **detail})
+
+    for row in rows(session):
+        seq = row["seq"]
+        if seq != expected:
+            problem(expected, "missing", detail=f"entries {expected}–{seq - 1} are not in the ledger")
+            expected = seq
+        body = row["canonical"].encode("utf-8")
+        try:
+            parsed = json.loads(body)
+            envelope = parsed["envelope"]
+            said = (parsed["seq"], envelope["source"], envelope["position"], envelope["event_id"], envelope["type"])
+        except (ValueError, KeyError, TypeError):
+            problem(seq, "unreadable", detail="the entry's canonical bytes are not an entry")
+            said = None
+        if said is not None and said != (seq, row["source"], row["position"], row["event_id"], row["type"]):
+            problem(seq, "fields", detail="the entry's columns differ from its canonical bytes")
+        if said is not None and merkle.canonical(parsed) != body:
+            problem(seq, "not_canonical", detail="the entry's bytes are not in canonical form")
+        leaf = merkle.leaf_hash(body)
+        if leaf.hex() != row["leaf_hash"]:
+            problem(seq, "leaf_hash", detail="the entry's bytes do not give its leaf hash")
+        previous = merkle.chain(previous, body)
+        if previous.hex() != row["chain_hash"]:
+            problem(seq, "chain_hash", detail="the chain breaks here: this entry or one before it changed")
+        if row["position"] <= last_position.get(row["source"], 0):
+            problem(seq, "order", detail=f"{row['source']} position {row['position']} after "
+                                         f"{last_position[row['source']]}")
+        last_position[row["source"]] = max(row["position"], last_position.get(row["source"], 0))
+        leaves.append(leaf)
+        chain_at.append(previous)
+        expected += 1
+    tree = merkle.in_memory(leaves)
+    for node in session.execute(select(nodes).order_by(nodes.c.level, nodes.c.idx)).mappings():
+        start, width = node["idx"] << node["level"], 1 << node["level"]
+        if start + width > len(leaves) or tree(start, start + width) != bytes(node["hash"]):
+            problem(start + 1, "tree_node", detail=f"stored node level {node['level']} index {node['idx']} differs")
+    for cp in stored_checkpoints(session):
+        n = cp["tree_size"]
+        if n > len(leaves):
+            problem(n, "checkpoint", detail=f"checkpoint of {n} entries, but the ledger holds {len(leaves)}")
+        elif merkle.root(tree, n).hex() != cp["root"] or chain_at[n].hex() != cp["chain_head"]:
+            problem(n, "checkpoint", detail=f"the entries no longer give the root recorded at {n} entries")
+    problems.sort(key=lambda p: (p["seq"] if p["seq"] is not None else 0))
+    return {"ok": not problems, "entries": len(leaves), "root": merkle.root(tree, len(leaves)).hex(),
+            "chain_head": chain_at[-1].hex(), "checkpoints": len(stored_checkpoints(session)),
+            "first_mismatch": problems[0] if problems else None, "problems": problems}
