@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from services.audit import merkle
+from services.audit import merkle, verify
 from services.audit.replay import cause_of
 from services.audit.projections import checkpoints, ledger, ledger_applications, nodes
 
@@ -125,60 +125,16 @@ def stored_checkpoints(session: Session) -> list[dict[str, Any]]:
 
 
 def check(session: Session) -> dict[str, Any]:
-    """The ledger checked again from its entries' canonical bytes alone: the sequence, each entry's
-    fields against its bytes, the leaf and chain hashes, each source's positions rising, every stored
-    tree node and every checkpoint's root and chain head. Names the first entry that does not match."""
-    problems: list[dict[str, Any]] = []
-    previous, leaves, chain_at = merkle.GENESIS, [], [merkle.GENESIS]
-    last_position: dict[str, int] = {}
-    expected = 1
-
-    def problem(seq: int | None, what: str, **detail: Any) -> None:
-        if len(problems) < 100:
-            problems.append({"seq": seq, "problem": what, **detail})
-
-    for row in rows(session):
-        seq = row["seq"]
-        if seq != expected:
-            problem(expected, "missing", detail=f"entries {expected}–{seq - 1} are not in the ledger")
-            expected = seq
-        body = row["canonical"].encode("utf-8")
-        try:
-            parsed = json.loads(body)
-            envelope = parsed["envelope"]
-            said = (parsed["seq"], envelope["source"], envelope["position"], envelope["event_id"], envelope["type"])
-        except (ValueError, KeyError, TypeError):
-            problem(seq, "unreadable", detail="the entry's canonical bytes are not an entry")
-            said = None
-        if said is not None and said != (seq, row["source"], row["position"], row["event_id"], row["type"]):
-            problem(seq, "fields", detail="the entry's columns differ from its canonical bytes")
-        if said is not None and merkle.canonical(parsed) != body:
-            problem(seq, "not_canonical", detail="the entry's bytes are not in canonical form")
-        leaf = merkle.leaf_hash(body)
-        if leaf.hex() != row["leaf_hash"]:
-            problem(seq, "leaf_hash", detail="the entry's bytes do not give its leaf hash")
-        previous = merkle.chain(previous, body)
-        if previous.hex() != row["chain_hash"]:
-            problem(seq, "chain_hash", detail="the chain breaks here: this entry or one before it changed")
-        if row["position"] <= last_position.get(row["source"], 0):
-            problem(seq, "order", detail=f"{row['source']} position {row['position']} after "
-                                         f"{last_position[row['source']]}")
-        last_position[row["source"]] = max(row["position"], last_position.get(row["source"], 0))
-        leaves.append(leaf)
-        chain_at.append(previous)
-        expected += 1
+    """The stored ledger checked again from its entries' canonical bytes (verify.check_entries: the
+    same code an outsider runs on an export), and every stored tree node against the recomputed tree.
+    Names the first entry that does not match."""
+    report = verify.check_entries(rows(session), stored_checkpoints(session))
+    leaves: list[bytes] = report.pop("_leaves")
     tree = merkle.in_memory(leaves)
     for node in session.execute(select(nodes).order_by(nodes.c.level, nodes.c.idx)).mappings():
         start, width = node["idx"] << node["level"], 1 << node["level"]
         if start + width > len(leaves) or tree(start, start + width) != bytes(node["hash"]):
-            problem(start + 1, "tree_node", detail=f"stored node level {node['level']} index {node['idx']} differs")
-    for cp in stored_checkpoints(session):
-        n = cp["tree_size"]
-        if n > len(leaves):
-            problem(n, "checkpoint", detail=f"checkpoint of {n} entries, but the ledger holds {len(leaves)}")
-        elif merkle.root(tree, n).hex() != cp["root"] or chain_at[n].hex() != cp["chain_head"]:
-            problem(n, "checkpoint", detail=f"the entries no longer give the root recorded at {n} entries")
-    problems.sort(key=lambda p: (p["seq"] if p["seq"] is not None else 0))
-    return {"ok": not problems, "entries": len(leaves), "root": merkle.root(tree, len(leaves)).hex(),
-            "chain_head": chain_at[-1].hex(), "checkpoints": len(stored_checkpoints(session)),
-            "first_mismatch": problems[0] if problems else None, "problems": problems}
+            # named by the last entry it covers: a changed entry inside it is named first
+            report["problems"].append({"seq": start + width, "problem": "tree_node",
+                                       "detail": f"stored node over entries {start + 1}-{start + width} differs"})
+    return verify.settled(report)

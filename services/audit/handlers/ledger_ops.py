@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shared.definition import Context
 from shared.errors import InvalidInput, NotFound, ServiceError
 
-from services.audit import ledger, merkle
+from services.audit import ledger, merkle, verify
 from services.audit import projections as rm
 from services.audit.domain import Checkpoint, checkpoint_id
 from services.audit.store import AuditStore
@@ -111,10 +111,7 @@ def verify_ledger(ctx: Ctx) -> dict[str, Any]:
         if recorded is None or (recorded.root, recorded.chain_head) != (row["root"], row["chain_head"]):
             report["problems"].append({"seq": row["tree_size"], "problem": "checkpoint_event",
                                        "detail": "the checkpoint differs from its published event"})
-    report["problems"].sort(key=lambda p: p["seq"] or 0)
-    report["ok"] = not report["problems"]
-    report["first_mismatch"] = report["problems"][0] if report["problems"] else None
-    return report
+    return verify.settled(report)
 
 
 def reconcile(ctx: Ctx, source: str | None) -> dict[str, Any]:
