@@ -8,11 +8,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from shared.config import Settings
-from shared.definition import ServiceDefinition, operation
+from shared.definition import Projection, ServiceDefinition, operation
 from shared.fields import WholeNumber, identifier
 from shared.identity import Role
 
+from services.audit import projections as rm
 from services.audit import schemas as s
+from services.audit.domain import Checkpoint, FraudDecision, SpotCheck
 from services.audit.events import contract
 from services.audit.handlers import decisions, ledger_ops, replays, spot_checks
 from services.audit.handlers.following import follows
@@ -66,4 +68,7 @@ DEFINITION = ServiceDefinition(
         operation("list_decisions", decisions.list_decisions, OVERSIGHT, {"query": s.DecisionQuerySchema()}),
     ],
     follows=follows(SERVICES),
+    projections=[Projection(Checkpoint, rm.checkpoints, rm.project_checkpoint),
+                 Projection(SpotCheck, rm.spot_checks, rm.project_spot_check),
+                 Projection(FraudDecision, rm.decisions, rm.project_decision)],
 )

@@ -122,7 +122,7 @@ class FraudDecision(Entity):
     """The province's decision on a suspicion of fraud. `subject` is `enterprise` (the application's
     claims were false: its provider confirmed them) or `provider` (a provider's own false confirmations)."""
 
-    class Decided(Aggregate.Created):
+    class DecisionEvent(Aggregate.Created):
         actor: Actor
         outcome: str  # fraud | no_fraud
         application_id: str | None
@@ -135,10 +135,10 @@ class FraudDecision(Entity):
         grounds: dict[str, str]  # {kind: spot_check|county|objection|report, reference}
         findings: list[str]
 
-    class FraudFound(Decided):
+    class FraudFound(DecisionEvent):
         """弄虚作假: consequences follow (see the events after it and docs/audit.md)."""
 
-    class FraudCleared(Decided):
+    class FraudCleared(DecisionEvent):
         """No fraud: the suspicion is closed with reasons."""
 
     class EnterpriseBanned(Aggregate.Event):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shared.campaign_settings import CampaignSettings
 from shared.readmodels import upsert
 
-from services.audit.domain import FraudDecision, SpotCheck
+from services.audit.domain import Checkpoint, FraudDecision, SpotCheck
 
 metadata = MetaData()
 
@@ -126,6 +126,12 @@ def benchmarks(session: Session, campaign_code: str) -> list[dict[str, Any]]:
                                                       applications.c.awarded == 1, applications.c.revoked == 0)
                            .order_by(applications.c.application_id)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def project_checkpoint(session: Session, checkpoint: Checkpoint) -> None:
+    upsert(session, checkpoints, "tree_size", {"tree_size": checkpoint.tree_size, "root": checkpoint.root,
+                                               "chain_head": checkpoint.chain_head,
+                                               "recorded_at": checkpoint.created_on.isoformat()})
 
 
 def project_spot_check(session: Session, check: SpotCheck) -> None:

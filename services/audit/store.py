@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shared.clock import Clock
@@ -38,6 +37,5 @@ class AuditStore(ServiceStore):
             assert head is not None
             checkpoint = Checkpoint.record(now, SYSTEM.actor(), seq, root, head["chain_hash"])
             self.record(checkpoint)  # nested: the same transaction as the entry
-            session.execute(insert(rm.checkpoints).values(tree_size=seq, root=root, chain_head=head["chain_hash"],
-                                                          recorded_at=now.isoformat()))
+            rm.project_checkpoint(session, checkpoint)
         return seq
