@@ -37,6 +37,9 @@ from services.application import schemas as app_in  # noqa: E402
 from services.review import schemas as review_in  # noqa: E402
 from services.scoring import schemas as scoring_in  # noqa: E402
 from services.subsidy import schemas as subsidy_in  # noqa: E402
+from services.audit import schemas as audit_in  # noqa: E402
+from services.audit.domain import FINDING_OUTCOMES  # noqa: E402
+from tests.support.audit_inprocess import Five  # noqa: E402
 from services.review.domain import FINAL, Stage, Status  # noqa: E402
 from services.review.handlers.deadlines import check_deadlines  # noqa: E402
 from services.topology import definitions  # noqa: E402
@@ -306,6 +309,24 @@ class AttachmentShape(Schema):
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
+class DrawnMemberShape(Schema):
+    application_id = always(fields.UUID())
+    unit_code = always(doc(fields.String(validate=SIX_DIGITS), note="the city-level unit (the stratum)"))
+
+
+class SampledShape(DrawnMemberShape):
+    uscc = always(CreditCode())
+    enterprise_name = always(fields.String())
+
+
+class EvidenceFileShape(Schema):
+    document_id = always(fields.UUID())
+    filename = always(fields.String(validate=validate.Length(min=1, max=200)))
+    content_type = always(fields.String(validate=validate.OneOf(audit_in.EVIDENCE_TYPES)))
+    sha256 = always(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")))
+    size = always(doc(fields.Integer(validate=validate.Range(min=1)), note="bytes"))
+
+
 SHAPES: list[tuple[str, type[Schema], str]] = [
     ("actor", ActorShape, "Who acted, as in the envelope's `actor`."),
     ("application content", ApplicationContent,
@@ -341,6 +362,10 @@ SHAPES: list[tuple[str, type[Schema], str]] = [
     ("payee", PayeeShape, "Who the subsidy is paid to, as the public events show it (finance and the enterprise read the account whole)."),
     ("invoice", subsidy_in.InvoiceSchema, "An invoice or payment voucher of a contract, as the enterprise gave it for the filing."),
     ("objection attachment", AttachmentShape, "A file lodged with an objection: its type, size and digest, never its name or content."),
+    ("drawn member", DrawnMemberShape, "A benchmark enterprise in a spot check's population."),
+    ("sampled enterprise", SampledShape, "A benchmark enterprise a spot check drew."),
+    ("evidence file", EvidenceFileShape, "An inspector's evidence file: its name, type, digest and size (its content is never published)."),
+    ("grounds", audit_in.GroundsSchema, "Where a suspicion of fraud came from."),
 ]
 SHAPE_NAMES = {schema: name for name, schema, _ in SHAPES} | {ActorSchema: "actor"}  # the envelope's own
 
@@ -564,6 +589,34 @@ ENRICHED.update({
     "subsidy.paid": {"paid_on": IsoDate(), "amount": Money()},
     "subsidy.reclaim_opened": {"amount": doc(Money(), note="what was paid")},
     "subsidy.recovered": {"recovered_on": IsoDate(), "amount": Money(), "outstanding": doc(Money(), note="0.00: settled")},
+})
+
+
+HEX64 = validate.Regexp(r"^[0-9a-f]{64}$")
+ENRICHED.update({
+    "audit.checkpoint_recorded": {"tree_size": fields.Integer(validate=validate.Range(min=1)),
+                                  "root": doc(fields.String(validate=HEX64), note="RFC 6962 root, hex"),
+                                  "chain_head": doc(fields.String(validate=HEX64), note="the chain value of entry `tree_size`")},
+    "audit.spot_check_drawn": {
+        "rule": fields.String(validate=validate.OneOf(["stratified-seeded-v1"])),
+        "population": fields.List(fields.Nested(DrawnMemberShape)),
+        "share": doc(fields.String(allow_none=True), note="or `null` when a size was asked"),
+        "allocation": doc(fields.Dict(keys=fields.String(validate=SIX_DIGITS), values=fields.Integer()),
+                          note="per unit code, when stratified; `{}` otherwise"),
+        "sample": fields.List(fields.Nested(SampledShape)),
+        "inspectors": doc(fields.List(fields.String()), note="expert account ids"),
+    },
+    "audit.finding_recorded": {"finding_id": fields.UUID(), "outcome": fields.String(validate=validate.OneOf(FINDING_OUTCOMES)),
+                               "evidence": fields.List(fields.Nested(EvidenceFileShape))},
+    **{kind: {"outcome": fields.String(validate=validate.OneOf([outcome])),
+              "subject": doc(fields.String(validate=validate.OneOf(["enterprise", "provider"])),
+                             note="`provider`: a provider's own false confirmations; no application"),
+              "uscc": CreditCode(allow_none=True), "reasons": audit_in.DecisionSchema._declared_fields["reasons"],
+              "grounds": fields.Nested(audit_in.GroundsSchema),
+              "findings": doc(fields.List(fields.UUID()), note="finding ids the decision rests on")}
+       for kind, outcome in (("audit.fraud_found", "fraud"), ("audit.fraud_cleared", "no_fraud"))},
+    "audit.enterprise_banned": {"uscc": CreditCode(), "starts_on": IsoDate(),
+                                "ends_on": doc(IsoDate(), note="the last day of the ban: `ban_years` of the application's campaign")},
 })
 
 
@@ -847,20 +900,28 @@ def examples() -> tuple[dict[str, dict], list[dict]]:
         h.province.remove_provider({"provider_id": "hbcloud-provider", "reason": "退出资源池"})
         three = scoring_run(Path(tmp) / "scoring", clock)
         four = subsidy_run(Path(tmp) / "subsidy", clock)
+        five = audit_run(Path(tmp) / "audit", clock)
         found: dict[str, dict] = {}
         everything: list[dict] = []
-        stores = {"application": h.store, "review": both.store, "scoring": three.scoring_store,
-                  "subsidy": four.subsidy_store}
+        stores = {"application": [h.store, five.app.store], "review": [both.store], "scoring": [three.scoring_store,
+                  five.scoring_store], "subsidy": [four.subsidy_store], "audit": [five.audit_store]}
         for definition in definitions():
-            store = stores[definition.name]
-            for envelope in log_page(store, definition.contract, 0, 1000)["notifications"]:
-                expected = event_id(store.installation_id, envelope["source"], envelope["aggregate_id"],
-                                    envelope["aggregate_version"])
-                if envelope["event_id"] != expected:
-                    raise SystemExit(f"{envelope['type']}: event_id is no longer derived as EVENT_IDS says; update it")
-                found.setdefault(envelope["type"], envelope)
-                everything.append(envelope)
+            for store in stores[definition.name]:
+                everything.extend(examples_of(store, definition.contract, found))
         return found, everything
+
+
+def examples_of(store: Any, contract: Any, found: dict[str, dict]) -> list[dict]:
+    """A store's whole log as envelopes; the first of each type not found yet becomes its example."""
+    read = []
+    for envelope in log_page(store, contract, 0, 1000)["notifications"]:
+        expected = event_id(store.installation_id, envelope["source"], envelope["aggregate_id"],
+                            envelope["aggregate_version"])
+        if envelope["event_id"] != expected:
+            raise SystemExit(f"{envelope['type']}: event_id is no longer derived as EVENT_IDS says; update it")
+        found.setdefault(envelope["type"], envelope)
+        read.append(envelope)
+    return read
 
 
 def scoring_run(tmp: Path, clock: FixedClock) -> Three:
@@ -905,12 +966,6 @@ def scoring_run(tmp: Path, clock: FixedClock) -> Three:
     three.province.decide_objection(dismissed["objection_id"], {"outcome": "dismissed", "reasons": ["经核实系本地工业企业"]})
     clock.set(datetime(2018, 12, 27, 9, 0, tzinfo=SHANGHAI))
     three.province.announce({"campaign_code": "2018", "document_number": "冀工信两化〔2018〕600号"})
-    # A revocation follows a disqualification by the audit service (a later issue); until that
-    # service exists, the example is recorded through the domain, as its handler will.
-    awarded = three.scoring_store.get(Candidate, candidate_id_for(apps[0]))
-    awarded.revoke(clock.now(), SYSTEM.actor(), "抽查发现弄虚作假，取消上云标杆企业资格",
-                   {"source": "audit", "event_id": "00000000-0000-0000-0000-000000000000", "type": "audit.fraud_found"})
-    three.scoring_store.record(awarded)
     return three
 
 
@@ -938,6 +993,35 @@ def subsidy_run(tmp: Path, clock: FixedClock) -> Four:
     four.finance.record_recovery(paid, {"recovered_on": "2019-06-01", "amount": "18000.00", "reference": "HK-2019-0601-01"})
     four.revoke(cancelled)
     return four
+
+
+def audit_run(tmp: Path, clock: FixedClock) -> Five:
+    """The audit service through every event type: a spot check finds fraud in a paid benchmark
+    enterprise (its four consequences follow in the other services); another suspicion is cleared;
+    a provider's own fraud."""
+    tmp.mkdir()
+    clock.set(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI))
+    five = Five(tmp, clock, checkpoint_interval=100)
+    apps = five.awarded(3)
+    inspector, inspector_id = five.inspector()
+    check = five.province_audit.draw_spot_check({"campaign_code": "2018", "share": "0.67", "inspectors": [inspector_id],
+                                                 "seed": "2019-spot-check-01"}, idempotency_key="draw")
+    sampled = check["sample"][0]["application_id"]
+    five.paid(sampled, serial=apps.index(sampled) + 1)
+    apps.remove(sampled)
+    apps.insert(0, sampled)
+    finding = inspector.record_finding(check["spot_check_id"], apps[0], {
+        "outcome": "fraud_suspected", "summary": "现场核查：云服务合同与服务商记录不符",
+        "evidence": [{"filename": "现场照片.pdf", "content_type": "application/pdf", "content_base64": b.b64(b.PDF)}]},
+        idempotency_key="finding")
+    clock.set(datetime(2019, 6, 1, 9, 0, tzinfo=SHANGHAI))
+    five.province_audit.decide_fraud({"application_id": apps[0], "outcome": "fraud", "reasons": ["上云合同系伪造，服务商虚假确认"],
+                                      "grounds": {"kind": "spot_check", "reference": check["spot_check_id"]},
+                                      "findings": [finding["finding_id"]]}, idempotency_key="fraud")
+    five.province_audit.decide_fraud({"application_id": apps[1], "outcome": "no_fraud", "reasons": ["经核实合同真实有效"],
+                                      "grounds": {"kind": "objection", "reference": "公示期异议"}}, idempotency_key="cleared")
+    five.sync()
+    return five
 
 
 def main() -> None:
