@@ -13,6 +13,8 @@ scoring-progress, rank, ranking, adopt, publish-notice, objections, decide-objec
 Anyone: notice, object, objection, announced.
 Subsidy: dossier, verify-dossier, filing-details (enterprise), stamp (county, city), file, send-back,
 calculate (province), approve, pay, recover (finance), subsidy, subsidy-cases, subsidy-export.
+Audit: audit-head, audit-verify, audit-export FILE, audit-proof, audit-consistency, audit-replay APPLICATION_ID
+(province, auditor); spot-check, spot-checks, spot-check-show, decide-fraud, decisions (province); finding (inspector).
 Operators: health, bootstrap, wait-ready, clock.
 Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
@@ -423,6 +425,130 @@ def cmd_subsidy_export(a: argparse.Namespace) -> None:
     show(answer)
 
 
+# ------------------------------------------------------------------ the audit (audit service)
+def audit(call: Callable[[Any], Any]) -> Any:
+    return rpc(call, service="audit")
+
+
+def cmd_audit_head(a: argparse.Namespace) -> None:
+    """The ledger's size, root and latest checkpoint."""
+    show(audit(lambda s: s.ledger_head()))
+
+
+def cmd_audit_verify(a: argparse.Namespace) -> None:
+    """Checks the ledger from its bytes and reconciles it with every service's log; exit 1 on a mismatch."""
+    ledger, reconciled = audit(lambda s: (s.verify_ledger(), s.reconcile()))
+    print(f"ledger: {ledger['entries']} entries, {ledger['checkpoints']} checkpoints, root {ledger['root']}: "
+          f"{'OK' if ledger['ok'] else 'MISMATCH'}")
+    for p in ledger["problems"]:
+        print(f"  entry {p['seq']}: {p['problem']}: {p['detail']}")
+    for source, r in reconciled["sources"].items():
+        print(f"{source}: {r.get('ledger_entries', 0)} events up to position {r.get('tracked')}: "
+              f"{'OK' if r['ok'] else 'MISMATCH'}")
+        for kind in ("missing_from_ledger", "missing_from_source", "different", "unreadable"):
+            for item in r.get(kind, []):
+                print(f"  {kind}: {json.dumps(item, ensure_ascii=False)}")
+    if not (ledger["ok"] and reconciled["ok"]):
+        raise SystemExit(1)
+
+
+def cmd_audit_export(a: argparse.Namespace) -> None:
+    """Writes the whole ledger for the stand-alone verifier (services/audit/verify.py)."""
+    entries: list[dict[str, Any]] = []
+    checkpoints: list[dict[str, Any]] = []
+    with cluster(settings_from_env().amqp_uri, token()) as c:
+        while True:
+            page = c.audit.ledger_entries({"after": entries[-1]["seq"] if entries else 0, "limit": 1000})["entries"]
+            entries.extend({k: e[k] for k in ("seq", "canonical", "leaf_hash", "chain_hash")} for e in page)
+            if len(page) < 1000:
+                break
+        while True:
+            more = c.audit.list_checkpoints(checkpoints[-1]["tree_size"] if checkpoints else 0, 1000)
+            checkpoints.extend(more)
+            if len(more) < 1000:
+                break
+    Path(a.file).write_text(json.dumps({"entries": entries, "checkpoints": checkpoints}, ensure_ascii=False),
+                            encoding="utf-8")
+    print(f"{a.file}: {len(entries)} entries, {len(checkpoints)} checkpoints")
+
+
+def _save_or_show(answer: Any, out: str | None) -> None:
+    if out:
+        Path(out).write_text(json.dumps(answer, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(out)
+    else:
+        show(answer)
+
+
+def cmd_audit_proof(a: argparse.Namespace) -> None:
+    """An inclusion proof of one event (by --event-id or --seq), for verify.py."""
+    _save_or_show(audit(lambda s: s.inclusion_proof({"event_id": a.event_id, "seq": a.seq, "tree_size": a.tree_size})),
+                  a.out)
+
+
+def cmd_audit_consistency(a: argparse.Namespace) -> None:
+    """A consistency proof: the ledger of --second entries (default: now) extends the one of FIRST."""
+    _save_or_show(audit(lambda s: s.consistency_proof(a.first, a.second)), a.out)
+
+
+def cmd_audit_replay(a: argparse.Namespace) -> None:
+    """An application's whole history across every service, as a readable timeline (--json: as answered)."""
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI
+
+    as_of = {k: v for k, v in (("at", a.at), ("seq", a.seq), ("source", a.source), ("position", a.position)) if v}
+    answer = audit(lambda s: s.replay_application(a.application_id, as_of))
+    if a.json:
+        show(answer)
+        return
+    for step in answer["timeline"]:
+        at = datetime.fromisoformat(step["at"]).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        actor = f"{step['actor']['role']} {step['actor']['id'][:8]}"
+        rule = f"  rule {step['rule']}" if step["rule"] else ""
+        print(f"{at}  {step['type']:<42} {actor:<20}{rule}  [{step['source']}@{step['position']} · ledger #{step['ledger_seq']}]")
+        if step["reason"]:
+            reason = "；".join(step["reason"]) if isinstance(step["reason"], list) else step["reason"]
+            print(f"{'':18}reason: {reason}")
+    print(f"{answer['steps']} steps")
+    if "as_of" in answer:
+        show({"as_of": answer["as_of"]})
+
+
+def cmd_spot_check(a: argparse.Namespace) -> None:
+    """抽查: draws benchmark enterprises of a campaign (--size or --share), stratified by city unless --no-stratify."""
+    show(audit(lambda s: s.draw_spot_check({"campaign_code": a.campaign, "size": a.size, "share": a.share,
+                                            "stratify_by_city": not a.no_stratify, "seed": a.seed,
+                                            "inspectors": a.inspector or []}, idempotency_key=a.key)))
+
+
+def cmd_spot_checks(a: argparse.Namespace) -> None:
+    show(audit(lambda s: s.list_spot_checks({"campaign_code": a.campaign})))
+
+
+def cmd_spot_check_show(a: argparse.Namespace) -> None:
+    show(audit(lambda s: s.get_spot_check(a.spot_check_id)))
+
+
+def cmd_finding(a: argparse.Namespace) -> None:
+    """An inspector's finding on a sampled enterprise, with evidence files."""
+    evidence = [{"filename": Path(f).name, "content_type": mimetypes.guess_type(f)[0] or "application/octet-stream",
+                 "content_base64": base64.b64encode(Path(f).read_bytes()).decode()} for f in a.evidence or []]
+    show(audit(lambda s: s.record_finding(a.spot_check_id, a.application_id, {
+        "outcome": a.outcome, "summary": a.summary, "evidence": evidence}, idempotency_key=a.key)))
+
+
+def cmd_decide_fraud(a: argparse.Namespace) -> None:
+    """弄虚作假: the province's decision on an application (--application) or a provider (--provider)."""
+    show(audit(lambda s: s.decide_fraud({
+        "application_id": a.application, "provider_id": a.provider, "outcome": a.outcome, "reasons": a.reason,
+        "grounds": {"kind": a.grounds, "reference": a.reference}, "findings": a.finding or []}, idempotency_key=a.key)))
+
+
+def cmd_decisions(a: argparse.Namespace) -> None:
+    show(audit(lambda s: s.list_decisions({"application_id": a.application, "outcome": a.outcome})))
+
+
 def running_services() -> list[str]:
     """The services this installation runs: HBCLOUD_SERVICES, or every service of the topology."""
     return os.environ.get("HBCLOUD_SERVICES", " ".join(SERVICES)).split()
@@ -592,6 +718,27 @@ def parser() -> argparse.ArgumentParser:
     add("subsidy-cases", cmd_subsidy_cases, ("--campaign", {}), ("--status", {}))
     add("subsidy-export", cmd_subsidy_export, campaign, ("--list", {"required": True, "choices": ["payments", "city_totals"]}),
         ("--format", {"default": "xlsx", "choices": ["xlsx", "csv"]}))
+    key = ("--key", {"default": None, "help": "idempotency key: the same key again records once"})
+    add("audit-head", cmd_audit_head)
+    add("audit-verify", cmd_audit_verify)
+    add("audit-export", cmd_audit_export, ("file", {}))
+    add("audit-proof", cmd_audit_proof, ("--event-id", {}), ("--seq", {"type": int}), ("--tree-size", {"type": int}),
+        ("--out", {}))
+    add("audit-consistency", cmd_audit_consistency, ("first", {"type": int}), ("--second", {"type": int}), ("--out", {}))
+    add("audit-replay", cmd_audit_replay, ("application_id", {}), ("--json", {"action": "store_true"}), ("--at", {}),
+        ("--seq", {"type": int}), ("--source", {}), ("--position", {"type": int}))
+    add("spot-check", cmd_spot_check, campaign, ("--size", {"type": int}), ("--share", {}),
+        ("--no-stratify", {"action": "store_true"}), ("--seed", {}), ("--inspector", {"action": "append"}), key)
+    add("spot-checks", cmd_spot_checks, ("--campaign", {}))
+    add("spot-check-show", cmd_spot_check_show, ("spot_check_id", {}))
+    add("finding", cmd_finding, ("spot_check_id", {}), ("application_id", {}),
+        ("--outcome", {"required": True, "choices": ["no_issue", "discrepancy", "fraud_suspected"]}),
+        ("--summary", req), ("--evidence", {"action": "append"}), key)
+    add("decide-fraud", cmd_decide_fraud, ("--application", {}), ("--provider", {}),
+        ("--outcome", {"default": "fraud", "choices": ["fraud", "no_fraud"]}), ("--reason", {"action": "append", "required": True}),
+        ("--grounds", {"required": True, "choices": ["spot_check", "county", "objection", "report"]}),
+        ("--reference", req), ("--finding", {"action": "append"}), key)
+    add("decisions", cmd_decisions, ("--application", {}), ("--outcome", {"choices": ["fraud", "no_fraud"]}))
     add("health", cmd_health)
     add("bootstrap", cmd_bootstrap)
     add("unlock", cmd_unlock, ("username", {}))

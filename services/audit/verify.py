@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 try:
     from services.audit import merkle
 except ImportError:  # run as a copied file beside merkle.py
-    import merkle  # type: ignore[no-redef]
+    import merkle  # type: ignore[import-not-found,no-redef]
 
 MAX_PROBLEMS = 100
 

@@ -53,8 +53,9 @@ def test_an_announced_enterprise_is_filed_paid_and_a_revocation_opens_a_reclaim_
             c.subsidy.record_payment(app_id, {"paid_on": "2019-03-01", "amount": "18000.00", "voucher_reference": "GK-1"})
             assert c.subsidy.get_subsidy_case(app_id)["payee"]["account"] == PAYEE["account"]
 
-        # The audit service (a later issue) will revoke through the scoring service; its effect, for now,
-        # is recorded on the scoring service's store, whose relay publishes it like any event.
+        # The subsidy service's own reaction to a revocation published by the scoring service, recorded
+        # here on the scoring store (tests/integration/test_audit_over_rpc.py takes the whole path from
+        # the audit service's decision).
         scoring = ScoringStore(system.settings().store_url("scoring"), FixedClock(datetime(2019, 6, 1, tzinfo=SHANGHAI)))
         revoke_award(scoring, app_id)
         scoring.close()

@@ -18,8 +18,19 @@ from services.subsidy.events import contract as subsidy_contract
 from shared.clock import FixedClock
 from shared.contract import log_page
 from shared.follower import Follower, dispatch
+from tests.support import builders as b
 from tests.support.inprocess import SECRET, Session, in_process
 from tests.support.subsidy_inprocess import PAYEE, Four, invoices_for
+
+
+def campaign_2019() -> dict[str, Any]:
+    """A campaign open in June 2019, after the decisions the audit tests make (a ban refuses it)."""
+    return b.campaign_2018() | {
+        "code": "2019", "name": "2019年河北省企业上云标杆企业评选", "document": "冀工信两化〔2019〕100号",
+        "opens_on": "2019-05-20", "submission_deadline": "2019-06-30", "provider_deadline": "2019-07-02",
+        "county_deadline": "2019-07-04", "city_deadline": "2019-07-06", "system_close": "2019-07-10",
+        "reference_date": "2019-05-31", "first_contract_on_or_before": "2019-03-31",
+        "expert_review_deadline": "2019-07-20"}
 
 
 class Five(Four):

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from shared.clock import SHANGHAI, FixedClock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.support.audit_inprocess import Five
+from tests.support.audit_inprocess import Five, campaign_2019
 from tests.support.inprocess import Session
 
 DECIDED_AT = datetime(2019, 6, 1, 9, 0, tzinfo=SHANGHAI)
@@ -72,6 +72,10 @@ def test_one_decision_has_four_consequences_in_the_other_services(story):
     # the ban (application): three years, the last day included, and it refuses submissions
     bans = five.app.province.bans_of("9113010200000001XK")
     assert [(b["starts_on"], b["ends_on"], b["source"]) for b in bans] == [("2019-06-01", "2022-05-31", "audit")]
+    five.app.province.open_campaign(campaign_2019())
+    enterprise = five.app.login("enterprise-001", "Secret-pass-1")
+    started = enterprise.start_application("2019")["application_id"]
+    assert "not_banned" in {f["rule"] for f in enterprise.check_eligibility(started)["failures"]}
     # the provider leaves the pool, and its accounts with it
     pool = five.app.anonymous.supply_pool({})
     assert "hbcloud-provider" not in [p["provider_id"] for p in pool["members"]]

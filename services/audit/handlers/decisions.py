@@ -63,6 +63,7 @@ def decide_fraud(ctx: Ctx, data: dict[str, Any]) -> Change:
         raise already_decided()
     ban = None
     if application_id is not None:
+        assert app is not None
         subject = {"application_id": application_id, "subject": "enterprise", "uscc": app["uscc"],
                    "enterprise_name": app["enterprise_name"], "campaign_code": app["campaign_code"],
                    "provider_id": app["provider_id"]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from shared.contract import Envelope
 from shared.definition import Change, EventHandler, both
@@ -17,7 +18,10 @@ from services.audit.store import AuditStore
 
 
 def on_any(store: AuditStore, envelope: Envelope) -> Change:
-    return Change(project=lambda s: store.append_to_ledger(s, dict(envelope)))
+    def append(session: Session) -> None:
+        store.append_to_ledger(session, dict(envelope))
+
+    return Change(project=append)
 
 
 def on_submitted(store: AuditStore, envelope: Envelope) -> Change | None:
@@ -35,8 +39,11 @@ def _mark(column: str) -> EventHandler:
         application_id = envelope["application_id"]
         if not application_id:
             return None
-        return Change(project=lambda s: s.execute(update(rm.applications).where(
-            rm.applications.c.application_id == application_id).values(**{column: 1})))
+        def mark(session: Session) -> None:
+            session.execute(update(rm.applications).where(rm.applications.c.application_id == application_id)
+                            .values(**{column: 1}))
+
+        return Change(project=mark)
     return handle
 
 
