@@ -120,6 +120,12 @@ def rows(session: Session, after: int = 0, source: str | None = None) -> Iterato
         after = page[-1]["seq"]
 
 
+def rows_between(session: Session, source: str, after: int, upto: int) -> list[dict[str, Any]]:
+    """The ledger's entries of one source with positions in (after, upto], by position."""
+    query = select(ledger).where(ledger.c.source == source, ledger.c.position > after, ledger.c.position <= upto)
+    return [dict(r) for r in session.execute(query.order_by(ledger.c.position)).mappings()]
+
+
 def stored_checkpoints(session: Session) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(select(checkpoints).order_by(checkpoints.c.tree_size)).mappings()]
 

@@ -227,7 +227,11 @@ def tampered(tmp_path: Path, clock: FixedClock) -> Five:
     return five
 
 
-def test_tampering_with_a_source_store_is_located_by_reconciliation(tampered):
+@pytest.mark.parametrize("page", [500, 3])  # a source's log is compared a page at a time
+def test_tampering_with_a_source_store_is_located_by_reconciliation(tampered, page, monkeypatch):
+    from services.audit.handlers import ledger_ops
+
+    monkeypatch.setattr(ledger_ops, "RECONCILE_PAGE", page)
     five = tampered
     assert five.auditor.reconcile(None)["ok"]
     with five.scoring_store.transaction() as session:  # a changed score, still readable

@@ -18,6 +18,7 @@ from services.audit.store import AuditStore
 
 Ctx = Context[AuditStore]
 RECONCILE_PAGE = 500
+MAX_LISTED = 1000  # per kind of difference and source: the first ones locate the damage
 
 
 def ledger_head(ctx: Ctx) -> dict[str, Any]:
@@ -126,56 +127,52 @@ def reconcile(ctx: Ctx, source: str | None) -> dict[str, Any]:
 
 
 def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
+    """The source's log and the ledger's entries of that source, walked together a page of positions
+    at a time (memory stays bounded however long the logs are)."""
     follower = ctx.runtime.followers[source]
     tracked = follower.tracked()
-    with ctx.store.reading() as session:
-        recorded = {row["position"]: row for row in ledger.rows(session, source=source)}
-    seen: set[int] = set()
-    missing_from_ledger: list[int] = []
-    different: list[dict[str, Any]] = []
-    unreadable: list[dict[str, Any]] = []
-    after, head = 0, None
+    found: dict[str, list[Any]] = {"missing_from_ledger": [], "missing_from_source": [], "different": [],
+                                   "unreadable": []}
+    after, head, entries = 0, None, 0
     while after < tracked:
+        asked = min(RECONCILE_PAGE, tracked - after)
+        bad: dict[str, Any] | None = None
         try:
-            page = follower.read_upstream(after, min(RECONCILE_PAGE, tracked - after))
+            page = follower.read_upstream(after, asked)
+            items, head = page["notifications"], page.get("max_position", head)
+            upto = items[-1]["position"] if len(items) == asked else tracked
         except ServiceError as e:
-            bad = e.details.get("position") if e.payload.get("code") == "integrity_failure" else None
-            if not isinstance(bad, int) or bad <= after:
+            position = e.details.get("position") if e.payload.get("code") == "integrity_failure" else None
+            if not isinstance(position, int) or position <= after:
                 return {"ok": False, "error": e.to_dict(), "tracked": tracked}
-            if bad - after > 1:  # what comes before the unreadable record is still compared
-                page = follower.read_upstream(after, bad - after - 1)
-                _compare(page["notifications"], recorded, seen, missing_from_ledger, different, tracked)
-            unreadable.append({"position": bad, "ledger_seq": recorded[bad]["seq"] if bad in recorded else None,
-                               "reason": e.details.get("reason")})
-            seen.add(bad)
-            after = bad
-            continue
-        head = page.get("max_position", head)
-        items = page["notifications"]
-        _compare(items, recorded, seen, missing_from_ledger, different, tracked)
-        if not items:
-            break
-        after = items[-1]["position"]
-    missing_from_source = [{"position": p, "ledger_seq": row["seq"], "type": row["type"]}
-                           for p, row in sorted(recorded.items()) if p not in seen and p <= tracked]
-    ok = not (missing_from_ledger or missing_from_source or different or unreadable)
-    return {"ok": ok, "tracked": tracked, "source_head": head, "ledger_entries": len(recorded),
-            "missing_from_ledger": missing_from_ledger, "missing_from_source": missing_from_source,
-            "different": different, "unreadable": unreadable}
+            # what comes before the unreadable record is still compared
+            items = follower.read_upstream(after, position - after - 1)["notifications"] if position - after > 1 else []
+            upto, bad = position, {"position": position, "reason": e.details.get("reason")}
+        upto = min(upto, tracked)
+        with ctx.store.reading() as session:
+            rows = {r["position"]: r for r in ledger.rows_between(session, source, after, upto)}
+        entries += len(rows)
+        if bad is not None:
+            row = rows.pop(bad["position"], None)
+            found["unreadable"].append({**bad, "ledger_seq": row["seq"] if row else None})
+        _compare([i for i in items if i["position"] <= upto], rows, found)
+        after = upto
+    for kind in found:
+        del found[kind][MAX_LISTED:]
+    return {"ok": not any(found.values()), "tracked": tracked, "source_head": head, "ledger_entries": entries, **found}
 
 
-def _compare(items: list[dict[str, Any]], recorded: dict[int, dict[str, Any]], seen: set[int],
-             missing: list[int], different: list[dict[str, Any]], tracked: int) -> None:
+def _compare(items: list[dict[str, Any]], rows: dict[int, dict[str, Any]], found: dict[str, list[Any]]) -> None:
+    """One page of the source against the ledger's rows of the same positions (consumed as matched)."""
     for item in items:
-        position = item["position"]
-        if position > tracked:
-            continue
-        seen.add(position)
-        row = recorded.get(position)
+        row = rows.pop(item["position"], None)
         if row is None:
-            missing.append(position)
+            found["missing_from_ledger"].append(item["position"])
             continue
         mine = json.loads(row["canonical"])["envelope"]
         if merkle.canonical(mine) != merkle.canonical(item):
             changed = sorted(k for k in set(mine) | set(item) if mine.get(k) != item.get(k))
-            different.append({"position": position, "ledger_seq": row["seq"], "type": row["type"], "fields": changed})
+            found["different"].append({"position": item["position"], "ledger_seq": row["seq"], "type": row["type"],
+                                       "fields": changed})
+    found["missing_from_source"].extend({"position": p, "ledger_seq": r["seq"], "type": r["type"]}
+                                        for p, r in sorted(rows.items()))  # what no item of the page matched
