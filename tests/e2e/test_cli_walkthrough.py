@@ -3,7 +3,9 @@ from registration to a submitted application on the 2018 dates, and the province
 confirm, return, and after the resubmission pass and recommend it; experts score it, the province
 adopts, publishes and, after a dismissed objection, announces the list; the enterprise prints its
 dossier, the county verifies and stamps it, the city stamps, the province files and calculates,
-finance approves and pays."""
+finance approves and pays; a spot check finds fraud, the province decides it, and the auditor
+replays the application from draft to reclaim, verifies the ledger and checks an export with the
+stand-alone verifier."""
 from __future__ import annotations
 
 import json
@@ -11,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import builders as b
 from tests.support.system import PROVINCE, ROOT, System, wait_until
 
 
@@ -28,6 +31,7 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     system.start_service("review")
     system.start_service("scoring")
     system.start_service("subsidy")
+    system.start_service("audit")
     hbcloud(system, "clock", "2018-12-03T09:00:00+08:00")  # the province's first sign-in was done by the fixture
     hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
     hbcloud(system, "open-campaign")
@@ -156,3 +160,46 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     hbcloud(system, "approve", app_id, "--amount", "18000.00")
     paid = hbcloud(system, "pay", app_id, "--paid-on", "2019-03-01", "--amount", "18000.00", "--voucher", "GK-2019-0301-01")
     assert paid["status"] == "paid"
+
+    # The audit: a spot check, a finding, the decision; the auditor reads the consequences in the replay.
+    hbcloud(system, "clock", "2019-06-01T09:00:00+08:00")
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    accounts = {}
+    for username, role in (("inspector-1", "expert"), ("auditor-1", "auditor")):
+        hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+        issued = hbcloud(system, "provision", "--username", username, "--role", role)
+        accounts[username] = issued["account_id"]
+        hbcloud(system, "login", "--username", username, "--password", issued["initial_password"])
+        passwords[username] = f"{username}-Own-pass-2018"
+        hbcloud(system, "change-password", "--old", issued["initial_password"], "--new", passwords[username])
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    check = wait_until(lambda: hbcloud(system, "spot-check", "--share", "1", "--inspector", accounts["inspector-1"],
+                                       "--key", "readme-draw", expect=None).get("sample"), timeout=45,
+                       what="the award and the inspector to reach the audit service", context=system.logs)
+    check_id = hbcloud(system, "spot-checks")[0]["spot_check_id"]
+    assert [s["application_id"] for s in check] == [app_id]
+    as_("inspector-1")
+    photo = system.tmp / "现场照片.png"
+    photo.write_bytes(b.PNG)
+    hbcloud(system, "finding", check_id, app_id, "--outcome", "fraud_suspected", "--summary", "合同系伪造",
+            "--evidence", str(photo), "--key", "readme-finding")
+    hbcloud(system, "login", "--username", PROVINCE[0], "--password", PROVINCE[1])
+    decided = hbcloud(system, "decide-fraud", "--application", app_id, "--reason", "上云合同系伪造",
+                      "--grounds", "spot_check", "--reference", check_id, "--key", "readme-decision")
+    assert decided["consequences"]["provider_disqualified"] == "example-cloud"
+    as_("auditor-1")
+
+    def reclaimed() -> list | None:
+        kinds = [s["type"] for s in hbcloud(system, "audit-replay", app_id, "--json", expect=None).get("timeline", [])]
+        return kinds if kinds and kinds[-1] == "subsidy.reclaim_opened" else None
+    kinds = wait_until(reclaimed, timeout=60, what="the consequences to reach the ledger", context=system.logs)
+    assert kinds[0] == "application.started" and "scoring.award_revoked" in kinds
+    def verifies() -> bool:  # exit 0: the ledger verifies and every service reconciles
+        env = {**system.env, "HBCLOUD_TOKEN_FILE": str(system.tmp / "token"), "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, "-m", "cli.hbcloud", "audit-verify"], cwd=ROOT, env=env,
+                              capture_output=True, timeout=60).returncode == 0
+    wait_until(verifies, timeout=45, what="the ledger to verify and reconcile", context=system.logs)
+    hbcloud(system, "audit-export", str(system.tmp / "ledger.json"))
+    alone = subprocess.run([sys.executable, str(ROOT / "services" / "audit" / "verify.py"), str(system.tmp / "ledger.json")],
+                           capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 0 and alone.stdout.strip().endswith("OK"), alone.stdout + alone.stderr
