@@ -51,8 +51,8 @@ def token() -> str | None:
     return TOKEN_FILE.read_text().strip() if TOKEN_FILE.exists() else None
 
 
-def rpc(call: Callable[[Any], Any], with_token: bool = True, service: str = "application") -> Any:
-    with cluster(settings_from_env().amqp_uri, token() if with_token else None) as c:
+def rpc(call: Callable[[Any], Any], with_token: bool = True, service: str = "application", timeout: float = 30.0) -> Any:
+    with cluster(settings_from_env().amqp_uri, token() if with_token else None, timeout=timeout) as c:
         return call(getattr(c, service))
 
 
@@ -426,8 +426,11 @@ def cmd_subsidy_export(a: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------ the audit (audit service)
-def audit(call: Callable[[Any], Any]) -> Any:
-    return rpc(call, service="audit")
+LEDGER_WORK_SECONDS = 900.0  # checking and reconciling a province's whole ledger takes minutes, not seconds
+
+
+def audit(call: Callable[[Any], Any], timeout: float = 30.0) -> Any:
+    return rpc(call, service="audit", timeout=timeout)
 
 
 def cmd_audit_head(a: argparse.Namespace) -> None:
@@ -437,7 +440,7 @@ def cmd_audit_head(a: argparse.Namespace) -> None:
 
 def cmd_audit_verify(a: argparse.Namespace) -> None:
     """Checks the ledger from its bytes and reconciles it with every service's log; exit 1 on a mismatch."""
-    ledger, reconciled = audit(lambda s: (s.verify_ledger(), s.reconcile()))
+    ledger, reconciled = audit(lambda s: (s.verify_ledger(), s.reconcile()), timeout=LEDGER_WORK_SECONDS)
     print(f"ledger: {ledger['entries']} entries, {ledger['checkpoints']} checkpoints, root {ledger['root']}: "
           f"{'OK' if ledger['ok'] else 'MISMATCH'}")
     for p in ledger["problems"]:
@@ -457,14 +460,16 @@ def cmd_audit_export(a: argparse.Namespace) -> None:
     entries: list[dict[str, Any]] = []
     checkpoints: list[dict[str, Any]] = []
     with cluster(settings_from_env().amqp_uri, token()) as c:
-        while True:
+        size = c.audit.ledger_head()["tree_size"]  # the export stops here, checkpoints included: the ledger grows meanwhile
+        while len(entries) < size:
             page = c.audit.ledger_entries({"after": entries[-1]["seq"] if entries else 0, "limit": 1000})["entries"]
-            entries.extend({k: e[k] for k in ("seq", "canonical", "leaf_hash", "chain_hash")} for e in page)
+            entries.extend({k: e[k] for k in ("seq", "canonical", "leaf_hash", "chain_hash")} for e in page
+                           if e["seq"] <= size)
             if len(page) < 1000:
                 break
         while True:
             more = c.audit.list_checkpoints(checkpoints[-1]["tree_size"] if checkpoints else 0, 1000)
-            checkpoints.extend(more)
+            checkpoints.extend(cp for cp in more if cp["tree_size"] <= size)
             if len(more) < 1000:
                 break
     Path(a.file).write_text(json.dumps({"entries": entries, "checkpoints": checkpoints}, ensure_ascii=False),

@@ -55,6 +55,17 @@ class Settings:
         return {"AMQP_URI": self.amqp_uri, "serializer": "json"}
 
 
+def _whole_number(env: dict[str, str], name: str, default: str) -> int:
+    raw = env.get(name) or default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return value
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("HBCLOUD_DATA_DIR", ".data")).resolve()
@@ -71,5 +82,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         catch_up_seconds=float(env.get("HBCLOUD_CATCH_UP_SECONDS", "5")),
         relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),
         deadline_scan_seconds=float(env.get("HBCLOUD_DEADLINE_SCAN_SECONDS", "10")),
-        ledger_checkpoint_interval=int(env.get("HBCLOUD_LEDGER_CHECKPOINT_INTERVAL", "100")),
+        ledger_checkpoint_interval=_whole_number(env, "HBCLOUD_LEDGER_CHECKPOINT_INTERVAL", "100"),
     )

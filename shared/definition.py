@@ -224,6 +224,9 @@ class ServiceDefinition(Generic[S]):
     timers: Sequence[Timer] = ()
     # Read models of the service's own aggregates, which a replay of its log rebuilds exactly.
     projections: Sequence["Projection"] = ()
+    # False: an upstream event that keeps failing stops its follower there (health shows it) instead of
+    # being parked and skipped; for a service that must record every event in order (the audit ledger).
+    parks_failures: bool = True
     # The service whose account and pool events every token is checked against (shared/sessions.py);
     # None for the service that owns accounts (it records them with its own changes).
     accounts_from: str | None = "application"

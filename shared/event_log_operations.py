@@ -48,6 +48,8 @@ def health(ctx: Context[Any]) -> dict[str, Any]:
         "relay_error": relay.last_error if relay is not None else None,  # e.g. an unreadable record
         "tracked": {upstream: store.tracked_position(upstream) for upstream in ctx.runtime.followers},
         "parked": len(list_parked(store)),
+        # followers that may skip nothing and are stuck at an event: {upstream: {position, error, since}}
+        "stalled": {up: f.stalled for up, f in ctx.runtime.followers.items() if f.stalled is not None},
         "now": ctx.now.isoformat(),
     }
 

@@ -4,7 +4,9 @@ A message is only a prompt. Upstream events are processed strictly in position o
 position is written in the same transaction as the events that processing produced, with an atomic
 conditional write, so a duplicate (from redelivery, a republishing relay, or a second process) fails
 harmlessly. A gap is filled by pulling `get_notifications(after, limit)` from the upstream. An event
-whose processing keeps failing is parked with its error after `max_attempts`, and can be retried."""
+whose processing keeps failing is parked with its error after `max_attempts`, and can be retried;
+or, for a follower that may skip nothing (the audit ledger: `parks=False`), it stalls there, says why
+in `stalled`, and is tried again at the next pull."""
 from __future__ import annotations
 
 import json
@@ -44,6 +46,10 @@ class Fetch(Protocol):
     def __call__(self, after: int, limit: int) -> dict[str, Any]: ...
 
 
+class Stalled(Exception):
+    """A follower that may not skip an event could not process it; it stays where it is."""
+
+
 class Follower:
     MAX_CONFLICTS = 20
 
@@ -57,6 +63,7 @@ class Follower:
         max_attempts: int = 3,
         page_size: int = 500,
         retry_delays: Sequence[float] = (0.5, 2.0),
+        parks: bool = True,
     ) -> None:
         self.store = store
         self.upstream = upstream
@@ -67,6 +74,8 @@ class Follower:
         # Waits between failed attempts, so that a passing failure (an upstream not ready yet, a
         # database restarting) is not parked at once.
         self.retry_delays = tuple(retry_delays)
+        self.parks = parks
+        self.stalled: dict[str, Any] | None = None  # {position, error} while a non-parking follower is stuck
         self._lock = threading.Lock()  # one pull per upstream at a time in this process
 
     def tracked(self) -> int:
@@ -95,15 +104,19 @@ class Follower:
 
     def _pull(self) -> int:
         done = 0
-        while True:
-            tracked = self.tracked()
-            page = self.fetch(after=tracked, limit=self.page_size)
-            items = [n for n in page["notifications"] if n["position"] > tracked]
-            for item in items:
-                self._process(item)
-                done += 1
-            if len(page["notifications"]) < self.page_size:
-                return done
+        try:
+            while True:
+                tracked = self.tracked()
+                page = self.fetch(after=tracked, limit=self.page_size)
+                items = [n for n in page["notifications"] if n["position"] > tracked]
+                for item in items:
+                    self._process(item)
+                    done += 1
+                if len(page["notifications"]) < self.page_size:
+                    self.stalled = None
+                    return done
+        except Stalled:
+            return done
 
     def _process(self, message: dict[str, Any]) -> None:
         position = message["position"]
@@ -135,6 +148,11 @@ class Follower:
         self._park(message, error)
 
     def _park(self, message: dict[str, Any], error: str) -> None:
+        if not self.parks:
+            self.stalled = {"position": message.get("position"), "error": error[:4000],
+                            "since": self.store.clock.now().isoformat()}
+            log.error("stalled at %s@%s (nothing may be skipped): %s", self.upstream, message.get("position"), error)
+            raise Stalled(error)
         books = self.store.books
         try:
             with self.store.transaction() as session:

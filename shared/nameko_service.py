@@ -287,7 +287,8 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         relay = OutboxRelay(store, d.contract, settings.amqp_uri, after_publish=crash_after_publish_hook())
         follows = d.effective_follows()
         self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in follows}
-        followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream])
+        followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream],
+                                        parks=d.parks_failures)
                      for upstream, table in follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
         self.wakes = {upstream: Wake() for upstream in follows}

@@ -68,6 +68,7 @@ DEFINITION = ServiceDefinition(
         operation("list_decisions", decisions.list_decisions, OVERSIGHT, {"query": s.DecisionQuerySchema()}),
     ],
     follows=follows(SERVICES),
+    parks_failures=False,  # the ledger skips nothing: a failing event stalls its source (health: `stalled`)
     projections=[Projection(Checkpoint, rm.checkpoints, rm.project_checkpoint),
                  Projection(SpotCheck, rm.spot_checks, rm.project_spot_check),
                  Projection(FraudDecision, rm.decisions, rm.project_decision)],

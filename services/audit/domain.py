@@ -206,5 +206,5 @@ class FraudDecision(Entity):
 
 
 def already_decided() -> Conflict:
-    return Conflict({"reason": "fraud_already_found"}, zh="已认定弄虚作假，不能重复认定",
-                    en="Fraud has already been found on this application")
+    return Conflict({"reason": "fraud_already_found"}, zh="已认定弄虚作假，不能再作认定",
+                    en="Fraud has already been found here; no further decision is taken")

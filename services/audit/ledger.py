@@ -7,6 +7,7 @@ exactly as the source's `get_notifications` answered it."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Iterator
 
 from sqlalchemy import func, insert, select
@@ -19,9 +20,18 @@ from services.audit.projections import checkpoints, ledger, ledger_applications,
 PAGE = 2000
 
 
+# Keys under which events list the applications they concern, besides `application_id`: a draw's
+# `applications` and `assignments` (keyed by application), a list's `entries`, a batch's `application_ids`.
+LISTS_OF_APPLICATIONS = ("application_ids", "applications", "entries", "assignments")
+
+
+def _looks_like_an_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 36 and value.count("-") == 4
+
+
 def named_applications(envelope: dict[str, Any]) -> set[str]:
-    """The applications an event concerns: its envelope's, and any `application_id` (or list of
-    `application_ids`) inside its data, as in a ranking or a draw that lists many."""
+    """The applications an event concerns: its envelope's, any `application_id` inside its data, and
+    the ids listed under LISTS_OF_APPLICATIONS, as in a draw, a ranking or a list that names many."""
     found: set[str] = set()
     if envelope.get("application_id"):
         found.add(str(envelope["application_id"]))
@@ -29,10 +39,11 @@ def named_applications(envelope: dict[str, Any]) -> set[str]:
     def scan(value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if key == "application_id" and isinstance(item, str) and len(item) == 36:
+                if key == "application_id" and _looks_like_an_id(item):
                     found.add(item)
-                elif key == "application_ids" and isinstance(item, list):
-                    found.update(i for i in item if isinstance(i, str) and len(i) == 36)
+                elif key in LISTS_OF_APPLICATIONS and isinstance(item, (list, dict)):
+                    found.update(i for i in item if _looks_like_an_id(i))  # a list's items, or a mapping's keys
+                    scan(item)
                 else:
                     scan(item)
         elif isinstance(value, list):
@@ -115,6 +126,7 @@ def rows(session: Session, after: int = 0, source: str | None = None) -> Iterato
             query = query.where(ledger.c.source == source)
         page = [dict(r) for r in session.execute(query).mappings()]
         yield from page
+        time.sleep(0)  # under eventlet a whole-ledger check lets the service's other work run between pages
         if len(page) < PAGE:
             return
         after = page[-1]["seq"]
@@ -130,11 +142,16 @@ def stored_checkpoints(session: Session) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(select(checkpoints).order_by(checkpoints.c.tree_size)).mappings()]
 
 
-def check(session: Session) -> dict[str, Any]:
+def latest_checkpoint(session: Session) -> dict[str, Any] | None:
+    row = session.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def check(session: Session, checkpoints: list[dict[str, Any]]) -> dict[str, Any]:
     """The stored ledger checked again from its entries' canonical bytes (verify.check_entries: the
-    same code an outsider runs on an export), and every stored tree node against the recomputed tree.
-    Names the first entry that does not match."""
-    report = verify.check_entries(rows(session), stored_checkpoints(session))
+    same code an outsider runs on an export) against `checkpoints`, and every stored tree node against
+    the recomputed tree. Names the first entry that does not match."""
+    report = verify.check_entries(rows(session), checkpoints)
     leaves: list[bytes] = report.pop("_leaves")
     tree = merkle.in_memory(leaves)
     for node in session.execute(select(nodes).order_by(nodes.c.level, nodes.c.idx)).mappings():

@@ -44,15 +44,18 @@ def cause_of(envelope: dict[str, Any]) -> str | None:
 
 
 def step(entry: dict[str, Any]) -> dict[str, Any]:
-    """One line of the timeline: who did what, when, why, under which rule, and where it is recorded."""
+    """One line of the timeline: who did what, when, why, under which rule, and where it is recorded.
+    An event that only lists the application among others (a draw, a ranking, a list: `listed`) is
+    shown without its data, which is about all of them (ledger_entries or an inclusion proof gives it)."""
     envelope = entry["envelope"]
     data = envelope.get("data") or {}
+    listed = bool(entry.get("listed"))
     reason = data.get("reason") or data.get("reasons") or None
     rule = next((data[f] for f in RULE_FIELDS if isinstance(data.get(f), str)), None)
     return {"at": envelope["occurred_at"], "source": envelope["source"], "position": envelope["position"],
             "type": envelope["type"], "actor": envelope["actor"], "reason": reason, "rule": rule,
             "event_id": envelope["event_id"], "ledger_seq": entry["seq"], "leaf_hash": entry["leaf_hash"],
-            "chain_hash": entry["chain_hash"], "data": data}
+            "chain_hash": entry["chain_hash"], "listed": listed, "data": None if listed else data}
 
 
 def cutoff(entries: Sequence[dict[str, Any]], as_of: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -87,6 +90,8 @@ def state(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     last submitted, `subsidy.facts.inputs` what the subsidy was calculated on."""
     services: dict[str, Any] = {}
     for entry in ordered(entries):
+        if entry.get("listed"):
+            continue  # about many applications: not this one's state
         envelope = entry["envelope"]
         kept = services.setdefault(envelope["source"], {"facts": {}, "events": 0})
         kept["facts"].update(envelope.get("data") or {})

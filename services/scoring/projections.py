@@ -25,6 +25,13 @@ providers = Table(
     Column("uscc", String(18), nullable=False),
 )
 
+barred = Table(  # applications audit found fraudulent before they were candidates (audit.fraud_found)
+    "scoring_rm_barred", metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 accounts = Table(  # evaluator accounts issued by the province (role expert)
     "scoring_rm_evaluator_accounts", metadata,
     Column("account_id", String(64), primary_key=True),
@@ -105,6 +112,15 @@ objections = Table(
 
 # ------------------------------------------------------------------ learned upstream
 campaign_settings = campaign_book.get
+
+
+def bar(session: Session, application_id: str, event_id: str, reason: str) -> None:
+    upsert(session, barred, "application_id", {"application_id": application_id, "event_id": event_id, "reason": reason})
+
+
+def barred_reason(session: Session, application_id: str) -> str | None:
+    found: str | None = session.execute(select(barred.c.reason).where(barred.c.application_id == application_id)).scalar()
+    return found
 
 
 def save_provider(session: Session, provider_id: str, uscc: str) -> None:

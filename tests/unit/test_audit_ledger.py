@@ -119,8 +119,11 @@ def fill(store: AuditStore, count: int) -> None:
 
 
 def check(store: AuditStore) -> dict[str, Any]:
+    """The check verify_ledger makes, against the checkpoints as published."""
+    from services.audit.handlers.ledger_ops import published_checkpoints
+
     with store.reading() as session:
-        return ledger.check(session)
+        return ledger.check(session, published_checkpoints(store))
 
 
 def test_the_stored_tree_gives_the_in_memory_roots_and_proofs_and_a_checkpoint_every_interval(store):
@@ -323,3 +326,33 @@ def test_as_of_shows_what_the_county_saw_and_what_the_subsidy_was_computed_on():
     whole = replay.replay(entries)["state"]
     assert whole["subsidy"]["facts"]["inputs"] == {"contracts": ["c1"]}
     assert replay.replay(entries, {"source": "review", "position": 99})["as_of"]["found"] is False
+
+
+def test_a_ledger_rewritten_from_an_entry_on_with_every_hash_node_and_checkpoint_row_is_still_caught(store):
+    """Someone with the database rewrites entry 6 and everything that depends on it: the checkpoints
+    as published (events of the audit log, held by subscribers) no longer match."""
+    from sqlalchemy import delete, update
+
+    from services.audit.handlers.ledger_ops import published_checkpoints
+    from services.audit.projections import checkpoints, ledger as entries, nodes
+
+    fill(store, 10)
+    with store.transaction() as session:
+        rows = list(ledger.rows(session))
+        rows[5]["canonical"] = rows[5]["canonical"].replace("第6条", "第9条")
+        previous, leaves = merkle.GENESIS, []
+        for row in rows:
+            body = row["canonical"].encode("utf-8")
+            previous = merkle.chain(previous, body)
+            leaves.append(merkle.leaf_hash(body))
+            session.execute(update(entries).where(entries.c.seq == row["seq"]).values(
+                canonical=row["canonical"], leaf_hash=leaves[-1].hex(), chain_hash=previous.hex()))
+        tree = merkle.in_memory(leaves)
+        for node in list(session.execute(nodes.select()).mappings()):
+            start, width = node["idx"] << node["level"], 1 << node["level"]
+            session.execute(update(nodes).where(nodes.c.level == node["level"], nodes.c.idx == node["idx"])
+                            .values(hash=tree(start, start + width)))
+        session.execute(delete(checkpoints).where(checkpoints.c.tree_size == 8))
+    report = check(store)
+    assert [(p["seq"], p["problem"]) for p in report["problems"]] == [(8, "checkpoint")]
+    assert len(published_checkpoints(store)) == 2

@@ -240,12 +240,14 @@ def test_tampering_with_a_source_store_is_located_by_reconciliation(tampered, pa
                              "WHERE id = :id"), {"a": '"results":30', "b": '"results":40', "id": changed})
     with five.store.transaction() as session:  # a review record deleted
         session.execute(text("DELETE FROM review_events WHERE id = 2"))
-    with five.app.store.transaction() as session:  # one byte that makes a record unreadable
+    with five.app.store.transaction() as session:  # a record deleted, and one byte that makes the next unreadable
+        session.execute(text("DELETE FROM application_events WHERE id = 2"))
         session.execute(text("UPDATE application_events SET state = X'00' || substr(state, 2) WHERE id = 3"))
     report = five.auditor.reconcile(None)["sources"]
     assert not report["scoring"]["ok"] and report["scoring"]["different"][0]["position"] == changed
     assert [m["position"] for m in report["review"]["missing_from_source"]] == [2]
     assert report["application"]["unreadable"][0]["position"] == 3
+    assert [m["position"] for m in report["application"]["missing_from_source"]] == [2]
     assert report["subsidy"]["ok"] and report["audit"]["ok"]
 
 
@@ -258,3 +260,58 @@ def test_tampering_with_the_ledger_is_located_by_verify(tampered):
                         {"s": seq})
     report = five.auditor.verify_ledger()
     assert not report["ok"] and report["first_mismatch"]["seq"] == seq
+
+
+# ------------------------------------------------------------------ order of arrival
+def test_fraud_found_during_the_review_keeps_the_application_out_of_the_expert_review(tmp_path, clock):
+    """Decided on a county's finding while the application is still in review: when the city
+    recommends it anyway, it never becomes a candidate the experts can score or the province award."""
+    from tests.support.review_inprocess import all_confirmed, checklist_all_match
+
+    five = Five(tmp_path, clock)
+    _, app_id = five.submitted("enterprise-001", serial=1)
+    five.provider.provider_answer(app_id, all_confirmed())
+    five.sync()
+    five.province_audit.decide_fraud({"application_id": app_id, "outcome": "fraud", "reasons": ["营业执照系伪造"],
+                                      "grounds": {"kind": "county", "reference": "长安区工信局核查"}},
+                                     idempotency_key="county-fraud")
+    five.sync()
+    five.county.county_review(app_id, checklist_all_match(five.county.get_case(app_id)))
+    five.city.city_review(app_id, {"decision": "recommend", "opinion": "同意推荐"})
+    five.sync()
+    from services.scoring.domain import Candidate, candidate_id_for
+
+    assert five.scoring_store.get(Candidate, candidate_id_for(app_id)).withdrawn
+    kinds = [s["type"] for s in five.auditor.replay_application(app_id, {})["timeline"]]
+    assert kinds.index("audit.fraud_found") < kinds.index("scoring.candidate_withdrawn")
+
+
+def test_an_audit_service_that_meets_awards_before_submissions_still_knows_the_benchmarks(tmp_path, clock):
+    """Deployed after a campaign ran, it catches up each source on its own: the scoring log first."""
+    from services.audit.definition import DEFINITION as AUDIT
+    from services.audit.store import AuditStore
+    from shared.follower import Follower, dispatch
+    from tests.support.inprocess import in_process
+
+    five = Five(tmp_path, clock)
+    five.awarded(2)
+    late = AuditStore(f"sqlite:///{tmp_path / 'late-audit.sqlite'}", clock)
+    service = in_process(AUDIT, late, five.app.issuer)
+    tables = AUDIT.effective_follows()
+    for source in ("scoring", "application", "review", "subsidy", "audit"):
+        follower = Follower(late, source, dispatch(late, tables[source]), five._log(source), parks=False)
+        service.runtime.followers[source] = follower
+        follower.catch_up()
+    drawn = five.app.province.on(service).draw_spot_check({"campaign_code": "2018", "share": "1"}, idempotency_key="d")
+    assert len(drawn["sample"]) == 2
+
+
+def test_a_newer_schema_at_a_source_is_reported_as_reshaped_not_as_damage(tampered, monkeypatch):
+    from dataclasses import replace
+
+    from services.application.events import contract
+
+    cls = next(c for c, p in contract.entries() if p.name == "application.submitted")
+    monkeypatch.setitem(contract._by_class, cls, replace(contract._by_class[cls], version=2))
+    report = tampered.auditor.reconcile("application")["sources"]["application"]
+    assert report["ok"] and [r["to_version"] for r in report["reshaped"]] == [2]

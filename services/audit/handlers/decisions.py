@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shared.clock import ban_end, local_date
 from shared.definition import Change, Context
+from shared.entity import stable_id
 from shared.errors import InvalidInput, InvalidState, NotFound
 
 from services.audit import projections as rm
@@ -59,7 +60,7 @@ def decide_fraud(ctx: Ctx, data: dict[str, Any]) -> Change:
                      if d["subject"] == "provider"]
     if errors:
         raise InvalidInput.fields(errors)
-    if fraud and prior:
+    if prior:  # fraud is found once; no later decision contradicts it
         raise already_decided()
     ban = None
     if application_id is not None:
@@ -76,7 +77,9 @@ def decide_fraud(ctx: Ctx, data: dict[str, Any]) -> Change:
     else:
         subject = {"application_id": None, "subject": "provider", "uscc": None, "enterprise_name": None,
                    "campaign_code": None, "provider_id": provider_id}
-    decision = FraudDecision.decide(uuid4(), ctx.now, ctx.actor(), fraud, ban, reasons=data["reasons"],
+    # A finding of fraud has one id per subject: two province desks deciding at once cannot both record it.
+    decision_id = stable_id("fraud-found", subject["subject"], application_id or provider_id) if fraud else uuid4()
+    decision = FraudDecision.decide(decision_id, ctx.now, ctx.actor(), fraud, ban, reasons=data["reasons"],
                                     grounds=dict(grounds), findings=list(data["findings"]), **subject)
     return Change([decision], lambda s: rm.project_decision(s, decision), decision.view())
 

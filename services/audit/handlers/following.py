@@ -28,23 +28,36 @@ def on_submitted(store: AuditStore, envelope: Envelope) -> Change | None:
     content, application_id = envelope["data"]["content"], envelope["application_id"]
     if not application_id:
         return None
-    row = {"application_id": application_id, "campaign_code": content["campaign_code"], "uscc": content["uscc"],
-           "enterprise_name": content["enterprise_name"], "county_code": content["county_code"],
-           "unit_code": content["unit_code"], "provider_id": (content.get("cloud") or {}).get("provider_id")}
+    return _learn(application_id, content, (content.get("cloud") or {}).get("provider_id"))
+
+
+def on_awarded(store: AuditStore, envelope: Envelope) -> Change | None:
+    """The award carries the enterprise, its unit and its provider: the row stands even when the
+    scoring log is followed before the application log (each source is followed on its own)."""
+    data, application_id = envelope["data"], envelope["application_id"]
+    if not application_id:
+        return None
+    return _learn(application_id, data, data["provider_id"], awarded=1)
+
+
+def _learn(application_id: str, facts: dict[str, Any], provider_id: str | None, **marks: int) -> Change:
+    row = {"application_id": application_id, "campaign_code": facts["campaign_code"], "uscc": facts["uscc"],
+           "enterprise_name": facts["enterprise_name"], "county_code": facts["county_code"],
+           "unit_code": facts["unit_code"], "provider_id": provider_id, **marks}
     return Change(project=lambda s: upsert(s, rm.applications, "application_id", row))
 
 
-def _mark(column: str) -> EventHandler:
-    def handle(store: AuditStore, envelope: Envelope) -> Change | None:
-        application_id = envelope["application_id"]
-        if not application_id:
-            return None
-        def mark(session: Session) -> None:
-            session.execute(update(rm.applications).where(rm.applications.c.application_id == application_id)
-                            .values(**{column: 1}))
+def on_award_revoked(store: AuditStore, envelope: Envelope) -> Change | None:
+    """Always after its award in the scoring log, so the row is there."""
+    application_id = envelope["application_id"]
+    if not application_id:
+        return None
 
-        return Change(project=mark)
-    return handle
+    def mark(session: Session) -> None:
+        session.execute(update(rm.applications).where(rm.applications.c.application_id == application_id)
+                        .values(revoked=1))
+
+    return Change(project=mark)
 
 
 def on_account_provisioned(store: AuditStore, envelope: Envelope) -> Change | None:
@@ -62,7 +75,7 @@ LEARNS: dict[str, dict[str, EventHandler]] = {
         "application.resubmitted": on_submitted,
         "application.account_provisioned": on_account_provisioned,
     },
-    "scoring": {"scoring.awarded": _mark("awarded"), "scoring.award_revoked": _mark("revoked")},
+    "scoring": {"scoring.awarded": on_awarded, "scoring.award_revoked": on_award_revoked},
 }
 
 

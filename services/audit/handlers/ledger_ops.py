@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
 from shared.definition import Context
@@ -13,7 +14,7 @@ from shared.errors import InvalidInput, NotFound, ServiceError
 
 from services.audit import ledger, merkle, verify
 from services.audit import projections as rm
-from services.audit.domain import Checkpoint, checkpoint_id
+from services.audit.domain import Checkpoint
 from services.audit.store import AuditStore
 
 Ctx = Context[AuditStore]
@@ -25,10 +26,10 @@ def ledger_head(ctx: Ctx) -> dict[str, Any]:
     with ctx.store.reading() as session:
         size = ledger.size(session)
         head = ledger.entry_row(session, seq=size) if size else None
-        checkpoints = ledger.stored_checkpoints(session)
+        latest = ledger.latest_checkpoint(session)
         return {"tree_size": size, "root": ledger.root_at(session, size).hex(),
                 "chain_head": head["chain_hash"] if head else merkle.GENESIS.hex(),
-                "latest_checkpoint": _checkpoint(checkpoints[-1]) if checkpoints else None,
+                "latest_checkpoint": _checkpoint(latest) if latest else None,
                 "checkpoint_interval": ctx.store.checkpoint_interval}
 
 
@@ -102,17 +103,33 @@ def _checkpoint_at(session: Any, size: int) -> dict[str, Any] | None:
 
 
 def verify_ledger(ctx: Ctx) -> dict[str, Any]:
-    """The ledger checked again from its bytes, and its checkpoints against the checkpoint events in
-    the audit service's own log (which subscribers hold too)."""
+    """The ledger checked again from its bytes against the checkpoints as published (the
+    `audit.checkpoint_recorded` events of the audit service's own log, which subscribers hold too),
+    and the checkpoint table against those events."""
+    published = published_checkpoints(ctx.store)
     with ctx.store.reading() as session:
-        report = ledger.check(session)
-        rows = ledger.stored_checkpoints(session)
-    for row in rows:
-        recorded = ctx.store.find(Checkpoint, checkpoint_id(row["tree_size"]))
-        if recorded is None or (recorded.root, recorded.chain_head) != (row["root"], row["chain_head"]):
-            report["problems"].append({"seq": row["tree_size"], "problem": "checkpoint_event",
-                                       "detail": "the checkpoint differs from its published event"})
+        report = ledger.check(session, published)
+        rows = {r["tree_size"]: r for r in ledger.stored_checkpoints(session)}
+    for size in sorted(set(rows) | {c["tree_size"] for c in published}):
+        event = next((c for c in published if c["tree_size"] == size), None)
+        row = rows.get(size)
+        if event is None or row is None or (row["root"], row["chain_head"]) != (event["root"], event["chain_head"]):
+            report["problems"].append({"seq": size, "problem": "checkpoint_event",
+                                       "detail": "the checkpoint table and the published checkpoint events differ"})
     return verify.settled(report)
+
+
+def published_checkpoints(store: AuditStore) -> list[dict[str, Any]]:
+    """The checkpoints of the audit service's own log, oldest first."""
+    topic, found, position = get_topic(Checkpoint.Recorded), [], 0
+    while True:
+        page = store.notification_log.select(start=position + 1, limit=store.log_section_size, topics=[topic])
+        for notification in page:
+            event: Any = store.mapper.to_domain_event(notification)
+            found.append({"tree_size": event.tree_size, "root": event.root, "chain_head": event.chain_head})
+        if len(page) < store.log_section_size:
+            return found
+        position = page[-1].id
 
 
 def reconcile(ctx: Ctx, source: str | None) -> dict[str, Any]:
@@ -132,7 +149,7 @@ def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
     follower = ctx.runtime.followers[source]
     tracked = follower.tracked()
     found: dict[str, list[Any]] = {"missing_from_ledger": [], "missing_from_source": [], "different": [],
-                                   "unreadable": []}
+                                   "unreadable": [], "reshaped": []}
     after, head, entries = 0, None, 0
     while after < tracked:
         asked = min(RECONCILE_PAGE, tracked - after)
@@ -145,8 +162,7 @@ def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
             position = e.details.get("position") if e.payload.get("code") == "integrity_failure" else None
             if not isinstance(position, int) or position <= after:
                 return {"ok": False, "error": e.to_dict(), "tracked": tracked}
-            # what comes before the unreadable record is still compared
-            items = follower.read_upstream(after, position - after - 1)["notifications"] if position - after > 1 else []
+            items = _readable_before(follower, after, position)
             upto, bad = position, {"position": position, "reason": e.details.get("reason")}
         upto = min(upto, tracked)
         with ctx.store.reading() as session:
@@ -159,7 +175,22 @@ def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
         after = upto
     for kind in found:
         del found[kind][MAX_LISTED:]
-    return {"ok": not any(found.values()), "tracked": tracked, "source_head": head, "ledger_entries": entries, **found}
+    damaged = any(found[kind] for kind in found if kind != "reshaped")  # a newer schema is not damage
+    return {"ok": not damaged, "tracked": tracked, "source_head": head, "ledger_entries": entries, **found}
+
+
+def _readable_before(follower: Any, after: int, bad: int) -> list[dict[str, Any]]:
+    """The source's events between `after` and its unreadable record at `bad`, one at a time (a page
+    would reach the bad record again wherever a position in between is missing)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        try:
+            page = follower.read_upstream(items[-1]["position"] if items else after, 1)["notifications"]
+        except ServiceError:
+            return items  # the next one is the unreadable record
+        if not page or page[0]["position"] >= bad:
+            return items
+        items.append(page[0])
 
 
 def _compare(items: list[dict[str, Any]], rows: dict[int, dict[str, Any]], found: dict[str, list[Any]]) -> None:
@@ -172,7 +203,13 @@ def _compare(items: list[dict[str, Any]], rows: dict[int, dict[str, Any]], found
         mine = json.loads(row["canonical"])["envelope"]
         if merkle.canonical(mine) != merkle.canonical(item):
             changed = sorted(k for k in set(mine) | set(item) if mine.get(k) != item.get(k))
-            found["different"].append({"position": item["position"], "ledger_seq": row["seq"], "type": row["type"],
-                                       "fields": changed})
+            where = {"position": item["position"], "ledger_seq": row["seq"], "type": row["type"]}
+            if "schema_version" in changed and set(changed) <= {"schema_version", "data"} \
+                    and item.get("schema_version", 0) > mine.get("schema_version", 0):
+                # the source now renders its old event in a newer documented shape (docs/events.md, Versioning)
+                found["reshaped"].append({**where, "from_version": mine["schema_version"],
+                                          "to_version": item["schema_version"]})
+            else:
+                found["different"].append({**where, "fields": changed})
     found["missing_from_source"].extend({"position": p, "ledger_seq": r["seq"], "type": r["type"]}
                                         for p, r in sorted(rows.items()))  # what no item of the page matched

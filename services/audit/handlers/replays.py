@@ -24,13 +24,16 @@ def history_entries(store: AuditStore, application_id: str) -> list[dict[str, An
     with store.reading() as session:
         found = {r["seq"]: dict(r) for r in session.execute(select(t).where(t.c.seq.in_(
             select(index.c.seq).where(index.c.application_id == application_id)))).mappings()}
+        direct = set(found)
         causes = {r["event_id"] for r in found.values()}
         while causes:
             caused = [dict(r) for r in session.execute(select(t).where(t.c.refers_to.in_(sorted(causes)))).mappings()
                       if r["seq"] not in found]
             found.update((r["seq"], r) for r in caused)
             causes = {r["event_id"] for r in caused}
-    return [ledger.public_entry(r) for r in sorted(found.values(), key=lambda r: r["seq"])]
+    by_cause = set(found) - direct
+    return [ledger.public_entry(r) | {"listed": r["seq"] not in by_cause and r["application_id"] != application_id}
+            for r in sorted(found.values(), key=lambda r: r["seq"])]
 
 
 def replay_application(ctx: Ctx, application_id: str, as_of: dict[str, Any]) -> dict[str, Any]:

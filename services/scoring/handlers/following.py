@@ -38,6 +38,7 @@ def on_recommended(store: ScoringStore, envelope: Envelope) -> Change | None:
     with store.reading() as session:
         if rm.campaign_settings(session, content["campaign_code"]) is None:
             raise LookupError(f"campaign {content['campaign_code']} not known yet")  # retried, then parked
+        fraud = rm.barred_reason(session, application_id)
     candidate = Candidate.open(
         store.clock.now(), SYSTEM.actor(), application_id=application_id, campaign_code=content["campaign_code"],
         round=data["round"], uscc=content["uscc"], enterprise_name=content["enterprise_name"],
@@ -46,6 +47,8 @@ def on_recommended(store: ScoringStore, envelope: Envelope) -> Change | None:
         confirmed_contracts=data["confirmed_contracts"], content=content,
         provider_confirmation=data["provider_confirmation"], county_checklist=data["county_checklist"],
         opinion=data["opinion"])
+    if fraud is not None:  # audit found fraud first: it never enters the expert review
+        candidate.withdraw(store.clock.now(), SYSTEM.actor(), fraud)
     return Change([candidate], lambda s: rm.project_candidate(s, candidate))
 
 
@@ -65,10 +68,12 @@ def on_fraud_found(store: ScoringStore, envelope: Envelope) -> Change | None:
     the subsidy service follows to cancel or reclaim); a candidate not yet awarded leaves the expert
     review and any list not yet announced."""
     application_id = envelope["application_id"]
-    candidate = store.find(Candidate, candidate_id_for(application_id)) if application_id else None
-    if candidate is None:
+    if not application_id:
         return None
+    candidate = store.find(Candidate, candidate_id_for(application_id))
     reason = "弄虚作假，取消上云标杆企业资格：" + "；".join(envelope["data"].get("reasons") or [])
+    if candidate is None:  # not recommended yet: if it ever is, it does not enter the expert review
+        return Change(project=lambda s: rm.bar(s, application_id, envelope["event_id"], reason))
     if candidate.award is None:
         return _leave(store, candidate, reason, f"fraud found / 认定弄虚作假: {envelope['event_id']}")
     source = {"source": envelope["source"], "event_id": envelope["event_id"], "type": envelope["type"]}
