@@ -523,7 +523,7 @@ def cmd_audit_replay(a: argparse.Namespace) -> None:
 def cmd_spot_check(a: argparse.Namespace) -> None:
     """抽查: draws benchmark enterprises of a campaign (--size or --share), stratified by city unless --no-stratify."""
     show(audit(lambda s: s.draw_spot_check({"campaign_code": a.campaign, "size": a.size, "share": a.share,
-                                            "stratify_by_city": not a.no_stratify, "seed": a.seed,
+                                            "stratify_by_city": not a.no_stratify,
                                             "inspectors": a.inspector or []}, idempotency_key=a.key)))
 
 
@@ -733,7 +733,7 @@ def parser() -> argparse.ArgumentParser:
     add("audit-replay", cmd_audit_replay, ("application_id", {}), ("--json", {"action": "store_true"}), ("--at", {}),
         ("--seq", {"type": int}), ("--source", {}), ("--position", {"type": int}))
     add("spot-check", cmd_spot_check, campaign, ("--size", {"type": int}), ("--share", {}),
-        ("--no-stratify", {"action": "store_true"}), ("--seed", {}), ("--inspector", {"action": "append"}), key)
+        ("--no-stratify", {"action": "store_true"}), ("--inspector", {"action": "append"}), key)
     add("spot-checks", cmd_spot_checks, ("--campaign", {}))
     add("spot-check-show", cmd_spot_check_show, ("spot_check_id", {}))
     add("finding", cmd_finding, ("spot_check_id", {}), ("application_id", {}),

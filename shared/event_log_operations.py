@@ -48,7 +48,7 @@ def health(ctx: Context[Any]) -> dict[str, Any]:
         "relay_error": relay.last_error if relay is not None else None,  # e.g. an unreadable record
         "tracked": {upstream: store.tracked_position(upstream) for upstream in ctx.runtime.followers},
         "parked": len(list_parked(store)),
-        # followers that may skip nothing and are stuck at an event: {upstream: {position, error, since}}
+        # followers stuck at an event (one that may skip nothing, or writes that keep conflicting)
         "stalled": {up: f.stalled for up, f in ctx.runtime.followers.items() if f.stalled is not None},
         "now": ctx.now.isoformat(),
     }

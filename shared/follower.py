@@ -137,7 +137,12 @@ class Follower:
                 # Someone changed an aggregate this event touches meanwhile: load and try again. A
                 # conflict is not the event's fault, so it never parks it.
                 conflicts += 1
-                if conflicts >= self.MAX_CONFLICTS:
+                if conflicts >= self.MAX_CONFLICTS:  # not a passing race: something holds this position
+                    self.stalled = {"position": position, "since": self.store.clock.now().isoformat(),
+                                    "error": f"{self.MAX_CONFLICTS} conflicting writes in a row (integrity error)"}
+                    log.error("stalled at %s@%s: writes keep conflicting", self.upstream, position)
+                    if not self.parks:
+                        raise Stalled(self.stalled["error"])
                     raise
             except Exception as e:  # the handler failed: counts toward parking
                 log.exception("processing %s@%s failed", self.upstream, position)

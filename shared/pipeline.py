@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = "idempotency_key"
 KEY_FIELD = fields.String(load_default=None, allow_none=True, validate=Pattern(
-    r"^[^\x00-\x1f\x7f-\x9f]{1,128}$", error="1–128 characters, no control characters / 1–128个字符，不得含控制字符"))
+    r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,128}$",
+    error="1–128 characters, no control characters or lone surrogates / 1–128个字符，不得含控制字符"))
 
 
 def all_operations(definition: ServiceDefinition[Any]) -> list[Operation]:

@@ -1004,8 +1004,7 @@ def audit_run(tmp: Path, clock: FixedClock) -> Five:
     five = Five(tmp, clock, checkpoint_interval=100)
     apps = five.awarded(3)
     inspector, inspector_id = five.inspector()
-    check = five.province_audit.draw_spot_check({"campaign_code": "2018", "share": "0.67", "inspectors": [inspector_id],
-                                                 "seed": "2019-spot-check-01"}, idempotency_key="draw")
+    check = five.province_audit.draw_spot_check({"campaign_code": "2018", "share": "0.67", "inspectors": [inspector_id]}, idempotency_key="draw")
     sampled = check["sample"][0]["application_id"]
     five.paid(sampled, serial=apps.index(sampled) + 1)
     apps.remove(sampled)

@@ -17,8 +17,8 @@ GENESIS = bytes(32)  # the chain value before the first entry
 
 def canonical(value: Any) -> bytes:
     """The canonical bytes of a JSON value: UTF-8, keys sorted, no insignificant whitespace, non-ASCII
-    characters as themselves (not \\u escapes). The ledger's values hold strings, integers, booleans,
-    null, arrays and objects only."""
+    characters as themselves (not \\u escapes), numbers as Python writes them (integers as digits; the
+    few others, such as a ranking's z-scores, in the shortest form that reads back exactly)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 

@@ -58,14 +58,15 @@ def step(entry: dict[str, Any]) -> dict[str, Any]:
             "chain_hash": entry["chain_hash"], "listed": listed, "data": None if listed else data}
 
 
-def cutoff(entries: Sequence[dict[str, Any]], as_of: dict[str, Any]) -> tuple[Any, ...] | None:
+def cutoff(entries: Sequence[dict[str, Any]], as_of: dict[str, Any],
+           ledger_size: int | None = None) -> tuple[Any, ...] | None:
     """The point a state is read at, as a filter key: `at` (an instant: every event at or before it),
     `seq` (every ledger entry up to it), or `source`+`position` (every event up to the instant that one
     happened, without that source's later ones). None when the point is not in this history."""
     if as_of.get("at") is not None:
         return ("at", as_of["at"])
     if as_of.get("seq") is not None:
-        return ("seq", as_of["seq"])
+        return None if ledger_size is not None and as_of["seq"] > ledger_size else ("seq", as_of["seq"])
     for e in entries:
         if e["envelope"]["source"] == as_of["source"] and e["envelope"]["position"] == as_of["position"]:
             return ("event", _when(e), e["envelope"]["source"], e["envelope"]["position"], e["seq"])
@@ -101,11 +102,12 @@ def state(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return services
 
 
-def replay(entries: Sequence[dict[str, Any]], as_of: dict[str, Any] | None = None) -> dict[str, Any]:
+def replay(entries: Sequence[dict[str, Any]], as_of: dict[str, Any] | None = None,
+           ledger_size: int | None = None) -> dict[str, Any]:
     timeline = [step(e) for e in ordered(entries)]
     answer: dict[str, Any] = {"timeline": timeline, "steps": len(timeline), "state": state(entries)}
     if as_of and any(v is not None for v in as_of.values()):
-        point = cutoff(entries, as_of)
+        point = cutoff(entries, as_of, ledger_size)
         if point is None:
             answer["as_of"] = {"point": as_of, "found": False}
         else:

@@ -30,7 +30,6 @@ class DrawSchema(Schema):
     share = fields.Decimal(load_default=None, places=None, as_string=True, allow_nan=False,
                            validate=validate.Range(min=Decimal("0.0001"), max=Decimal(1)))
     stratify_by_city = fields.Boolean(load_default=True)
-    seed = fields.String(load_default=None, validate=validate.Length(min=8, max=64))
     inspectors = fields.List(identifier(), load_default=list, validate=validate.Length(max=50))
 
     @validates_schema

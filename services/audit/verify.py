@@ -29,7 +29,7 @@ def check_entries(entries: Iterable[dict[str, Any]], checkpoints: Sequence[dict[
     checkpoint's root and chain head. Answers the report and, under "_leaves", the recomputed leaves."""
     problems: list[dict[str, Any]] = []
     previous, leaves, chain_at = merkle.GENESIS, [], [merkle.GENESIS]
-    last_position: dict[str, int] = {}
+    last_position: dict[str, tuple[int, int]] = {}  # source -> (highest position so far, its seq)
     expected = 1
 
     def problem(seq: int | None, what: str, detail: str) -> None:
@@ -56,10 +56,14 @@ def check_entries(entries: Iterable[dict[str, Any]], checkpoints: Sequence[dict[
             if merkle.canonical(parsed) != body:
                 problem(seq, "not_canonical", "the entry's bytes are not in canonical form")
             source, position = said["source"], said["position"]
-            if isinstance(position, int) and position <= last_position.get(source, 0):
-                problem(seq, "order", f"{source} position {position} after {last_position[source]}")
-            if isinstance(position, int):
-                last_position[source] = max(position, last_position.get(source, 0))
+            highest, at = last_position.get(source, (0, 0))
+            if not isinstance(position, int) or isinstance(position, bool) or position < 1:
+                problem(seq, "fields", "the entry's position is not a position")
+            elif position <= highest:  # the entry holding the higher position is the one out of place
+                problem(at, "order", f"{source} position {highest} (entry {at}) comes before position {position} "
+                                     f"(entry {seq})")
+            else:
+                last_position[source] = (position, seq)
         leaf = merkle.leaf_hash(body)
         if leaf.hex() != row["leaf_hash"]:
             problem(seq, "leaf_hash", "the entry's bytes do not give its leaf hash")
@@ -72,7 +76,9 @@ def check_entries(entries: Iterable[dict[str, Any]], checkpoints: Sequence[dict[
     tree = merkle.in_memory(leaves)
     for cp in checkpoints:
         n = cp["tree_size"]
-        if n > len(leaves):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            problem(None, "checkpoint", f"a checkpoint of {n!r} entries is not a checkpoint")
+        elif n > len(leaves):
             problem(n, "checkpoint", f"a checkpoint of {n} entries, but the ledger holds {len(leaves)}")
         elif merkle.root(tree, n).hex() != cp["root"] or chain_at[n].hex() != cp["chain_head"]:
             problem(n, "checkpoint", f"the entries no longer give the root recorded at {n} entries")
@@ -98,6 +104,8 @@ def check_proof(proof: dict[str, Any], leaves: Sequence[bytes] | None = None) ->
         leaf = merkle.leaf_hash(proof["canonical"].encode("utf-8"))
         if leaf.hex() != proof["leaf_hash"]:
             return "the entry's canonical bytes do not give the proof's leaf hash"
+        if json.loads(proof["canonical"])["seq"] != proof["leaf_index"] + 1:
+            return "the entry's seq is not the proof's leaf index + 1"
         if not merkle.verify_inclusion(leaf, proof["leaf_index"], proof["tree_size"],
                                        [h(p) for p in proof["audit_path"]], h(proof["root"])):
             return f"entry {proof['seq']} is not in the tree of {proof['tree_size']} entries under that root"
@@ -109,6 +117,11 @@ def check_proof(proof: dict[str, Any], leaves: Sequence[bytes] | None = None) ->
         roots = [(proof["first"], proof["first_root"]), (proof["second"], proof["second_root"])]
     else:
         return "not a proof (kind is neither inclusion nor consistency)"
+    held_by = {"checkpoint": roots[0], "first_checkpoint": roots[0], "second_checkpoint": roots[-1]}
+    for name, (size, root) in held_by.items():
+        held = proof.get(name)
+        if held and (held.get("tree_size"), held.get("root")) != (size, root):
+            return f"the proof's {name} is not the tree it proves ({size} entries, root {root})"
     if leaves is not None:
         tree = merkle.in_memory(leaves)
         for size, root in roots:
@@ -131,14 +144,23 @@ def main(argv: Sequence[str]) -> int:
     except (OSError, ValueError) as e:
         print(f"cannot read: {e}", file=sys.stderr)
         return 2
-    report = check_entries(exported["entries"], exported.get("checkpoints", []))
+    try:
+        report = check_entries(exported["entries"], exported.get("checkpoints", []))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        print(f"{argv[0]}: not an exported ledger ({type(e).__name__}: {e}); expected "
+              '{"entries": [{seq, canonical, leaf_hash, chain_hash}], "checkpoints": [{tree_size, root, chain_head}]}',
+              file=sys.stderr)
+        return 2
     leaves = report.pop("_leaves")
     print(f"ledger: {report['entries']} entries, {report['checkpoints']} checkpoints, root {report['root']}")
     for p in report["problems"]:
         print(f"  entry {p['seq']}: {p['problem']}: {p['detail']}")
     failed = not report["ok"]
     for name, proof in proofs:
-        wrong = check_proof(proof, leaves)
+        try:
+            wrong = check_proof(proof, leaves)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+            wrong = f"not a proof as the audit service answers it ({type(e).__name__}: {e})"
         print(f"{name}: {'holds' if wrong is None else 'FAILS: ' + wrong}")
         failed = failed or wrong is not None
     print("OK" if not failed else "MISMATCH")

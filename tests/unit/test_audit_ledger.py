@@ -232,6 +232,11 @@ def test_the_stand_alone_verifier_checks_an_export_and_proofs(store, tmp_path, c
     (tmp_path / "consistency.json").write_text(json.dumps(consistency))
     assert verify.main([str(exported), str(tmp_path / "inclusion.json"), str(tmp_path / "consistency.json")]) == 0
     assert capsys.readouterr().out.strip().endswith("OK")
+    moved = dict(inclusion, checkpoint={"tree_size": 9, "root": "00" * 32})  # a checkpoint it does not prove
+    (tmp_path / "moved.json").write_text(json.dumps(moved))
+    assert verify.main([str(exported), str(tmp_path / "moved.json")]) == 1
+    (tmp_path / "junk.json").write_text(json.dumps({"entries": [{"seq": 1}], "checkpoints": [{"tree_size": -1}]}))
+    assert verify.main([str(tmp_path / "junk.json")]) == 2  # not an export: said so, no traceback
     forged = dict(inclusion, canonical=inclusion["canonical"].replace("第4条", "第5条"))
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     assert verify.main([str(exported), str(tmp_path / "forged.json")]) == 1

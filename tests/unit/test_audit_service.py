@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     inspector, inspector_id = five.inspector()
     other_inspector, _ = five.inspector("inspector2")
     check = five.province_audit.draw_spot_check(
-        {"campaign_code": "2018", "share": "1", "inspectors": [inspector_id], "seed": "seed-2019-spot-check"},
+        {"campaign_code": "2018", "share": "1", "inspectors": [inspector_id]},
         idempotency_key="draw-1")
     finding = inspector.record_finding(check["spot_check_id"], apps[0], {
         "outcome": "fraud_suspected", "summary": "现场核查：云服务合同与服务商记录不符",
@@ -315,3 +316,54 @@ def test_a_newer_schema_at_a_source_is_reported_as_reshaped_not_as_damage(tamper
     monkeypatch.setitem(contract._by_class, cls, replace(contract._by_class[cls], version=2))
     report = tampered.auditor.reconcile("application")["sources"]["application"]
     assert report["ok"] and [r["to_version"] for r in report["reshaped"]] == [2]
+
+
+def forge_entry(five: Five, position: int) -> int:
+    """A correctly hashed entry of the application source put at the ledger's end by other means."""
+    from services.audit import ledger as stored
+
+    with five.audit_store.transaction() as session:
+        last = stored.entry_row(session, seq=stored.size(session))
+        assert last is not None
+        fake = json.loads(last["canonical"])["envelope"] | {"source": "application", "position": position,
+                                                            "event_id": "00000000-0000-4000-8000-00000000f0f0",
+                                                            "type": "application.withdrawn"}
+        return stored.append(session, fake, "2019-01-01T00:00:00+00:00")
+
+
+def test_an_entry_put_in_the_ledger_by_other_means_is_found(tampered):
+    five = tampered
+    head = five.app.store.max_position()
+    seq = forge_entry(five, head + 1)  # where the next real application event belongs
+    five.app.province.provision_account({"username": "late-expert", "role": "expert", "display_name": "专家"})
+    five.sync()
+    health = five.province_audit.health()
+    assert health["stalled"]["application"]["position"] == head + 1  # stopped, and says so
+    report = five.auditor.reconcile("application")["sources"]["application"]
+    assert not report["ok"] and report["untracked"] == [{"position": head + 1, "ledger_seq": seq,
+                                                          "type": "application.withdrawn"}]
+
+
+def test_an_entry_forged_far_ahead_is_named_once_real_events_follow(tampered):
+    five = tampered
+    seq = forge_entry(five, 10**6)
+    assert five.auditor.reconcile("application")["sources"]["application"]["untracked"][0]["ledger_seq"] == seq
+    five.app.province.provision_account({"username": "late-expert", "role": "expert", "display_name": "专家"})
+    five.sync()
+    first = five.auditor.verify_ledger()["first_mismatch"]
+    assert (first["seq"], first["problem"]) == (seq, "order")
+
+
+def test_evidence_outside_ones_checks_answers_as_if_it_did_not_exist(story):
+    other = story["other_inspector"]
+    document_id = story["inspector"].get_spot_check(story["check"]["spot_check_id"])["findings"][0]["evidence"][0][
+        "document_id"]
+    for asked in (document_id, "no-such-document"):
+        with pytest.raises(NotFound) as hidden:
+            other.get_finding_evidence(asked)
+        assert hidden.value.details == {"document_id": asked}
+
+
+def test_a_lone_surrogate_in_an_idempotency_key_is_invalid_input(story):
+    with pytest.raises(InvalidInput):
+        story["five"].province_audit.draw_spot_check({"campaign_code": "2018", "size": 1}, idempotency_key="k\ud800")

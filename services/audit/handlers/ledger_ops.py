@@ -149,7 +149,7 @@ def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
     follower = ctx.runtime.followers[source]
     tracked = follower.tracked()
     found: dict[str, list[Any]] = {"missing_from_ledger": [], "missing_from_source": [], "different": [],
-                                   "unreadable": [], "reshaped": []}
+                                   "unreadable": [], "reshaped": [], "untracked": []}
     after, head, entries = 0, None, 0
     while after < tracked:
         asked = min(RECONCILE_PAGE, tracked - after)
@@ -173,6 +173,13 @@ def _reconcile_one(ctx: Ctx, source: str) -> dict[str, Any]:
             found["unreadable"].append({**bad, "ledger_seq": row["seq"] if row else None})
         _compare([i for i in items if i["position"] <= upto], rows, found)
         after = upto
+    # Entries past the position followed were not recorded by following (an entry and its tracked
+    # position commit together): read them first, then the position, so nothing recorded meanwhile counts.
+    with ctx.store.reading() as session:
+        beyond = ledger.rows_between(session, source, tracked, 2**63 - 1)
+    now_tracked = follower.tracked()
+    found["untracked"] = [{"position": r["position"], "ledger_seq": r["seq"], "type": r["type"]}
+                          for r in beyond if r["position"] > now_tracked]
     for kind in found:
         del found[kind][MAX_LISTED:]
     damaged = any(found[kind] for kind in found if kind != "reshaped")  # a newer schema is not damage

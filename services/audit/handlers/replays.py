@@ -40,7 +40,9 @@ def replay_application(ctx: Ctx, application_id: str, as_of: dict[str, Any]) -> 
     entries = history_entries(ctx.store, application_id)
     if not entries:
         raise NotFound({"application_id": application_id})
-    answer = replay.replay(entries, as_of)
+    with ctx.store.reading() as session:
+        size = ledger.size(session)
+    answer = replay.replay(entries, as_of, size)
     if "as_of" in answer:
         answer["as_of"]["point"] = {k: v.isoformat() if isinstance(v, datetime) else v
                                     for k, v in as_of.items() if v is not None}

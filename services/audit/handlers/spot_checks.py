@@ -56,7 +56,9 @@ def draw_spot_check(ctx: Ctx, data: dict[str, Any]) -> Change:
     if not members:
         raise InvalidState({"campaign_code": campaign}, zh="该批次没有可抽查的上云标杆企业",
                            en="The campaign has no benchmark enterprises to draw from")
-    seed = data["seed"] or secrets.token_hex(16)
+    # The seed is the service's own, never the caller's: a seed chosen offline against the public
+    # population could leave out an enterprise. Every draw is an event, so a redraw shows.
+    seed = secrets.token_hex(16)
     population = [{"application_id": m["application_id"], "unit_code": m["unit_code"]} for m in members]
     size = rules.size_for(len(population), data["size"], data["share"])
     allocation, drawn = rules.draw_sample(seed, population, size, data["stratify_by_city"])
@@ -112,9 +114,12 @@ def list_spot_checks(ctx: Ctx, query: dict[str, Any]) -> list[dict[str, Any]]:
 def get_evidence(ctx: Ctx, document_id: str) -> dict[str, Any]:
     with ctx.store.reading() as session:
         row = session.execute(select(rm.evidence).where(rm.evidence.c.document_id == document_id)).mappings().first()
-    if row is None:
-        raise NotFound({"document_id": document_id})
-    visible_check(ctx, row["spot_check_id"])
+    try:
+        if row is None:
+            raise NotFound()
+        visible_check(ctx, row["spot_check_id"])
+    except NotFound:
+        raise NotFound({"document_id": document_id}) from None  # the same answer whether it exists or not
     return {"document_id": document_id, "spot_check_id": row["spot_check_id"], "application_id": row["application_id"],
             "filename": row["filename"], "content_type": row["content_type"], "sha256": row["sha256"],
             "content_base64": base64.b64encode(row["content"]).decode()}
