@@ -184,10 +184,13 @@ def register_upcaster(public_type: str, from_version: int, upcast: Upcaster) -> 
     UPCASTERS[(public_type, from_version)] = upcast
 
 
+_ENVELOPE = EnvelopeSchema()  # one instance: building a schema costs more than loading with it
+
+
 def read_envelope(message: dict[str, Any]) -> Envelope:
     """Validate an incoming envelope and bring its `data` to the newest shape this consumer knows;
     raises marshmallow.ValidationError when malformed."""
-    loaded: Envelope = EnvelopeSchema().load(message)
+    loaded: Envelope = _ENVELOPE.load(message)
     loaded["event_id"] = str(loaded["event_id"])
     while (loaded["type"], loaded["schema_version"]) in UPCASTERS:
         loaded["data"] = UPCASTERS[(loaded["type"], loaded["schema_version"])](dict(loaded["data"]))

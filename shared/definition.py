@@ -227,6 +227,9 @@ class ServiceDefinition(Generic[S]):
     # False: an upstream event that keeps failing stops its follower there (health shows it) instead of
     # being parked and skipped; for a service that must record every event in order (the audit ledger).
     parks_failures: bool = True
+    # Upstream events recorded per transaction when all go through (shared/follower.py); more than 1
+    # only for handlers that read and write inside the transaction alone (the audit ledger's).
+    follow_batch: int = 1
     # The service whose account and pool events every token is checked against (shared/sessions.py);
     # None for the service that owns accounts (it records them with its own changes).
     accounts_from: str | None = "application"

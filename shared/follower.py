@@ -64,6 +64,7 @@ class Follower:
         page_size: int = 500,
         retry_delays: Sequence[float] = (0.5, 2.0),
         parks: bool = True,
+        batch: int = 1,
     ) -> None:
         self.store = store
         self.upstream = upstream
@@ -75,6 +76,7 @@ class Follower:
         # database restarting) is not parked at once.
         self.retry_delays = tuple(retry_delays)
         self.parks = parks
+        self.batch = max(1, batch)  # events per transaction when every one of them goes through
         self.stalled: dict[str, Any] | None = None  # {position, error} while a non-parking follower is stuck
         self._lock = threading.Lock()  # one pull per upstream at a time in this process
 
@@ -109,14 +111,39 @@ class Follower:
                 tracked = self.tracked()
                 page = self.fetch(after=tracked, limit=self.page_size)
                 items = [n for n in page["notifications"] if n["position"] > tracked]
-                for item in items:
-                    self._process(item)
-                    done += 1
+                for start in range(0, len(items), self.batch):
+                    chunk = items[start:start + self.batch]
+                    if len(chunk) == 1 or not self._process_together(chunk):
+                        for item in chunk:
+                            self._process(item)
+                    done += len(chunk)
                 if len(page["notifications"]) < self.page_size:
                     self.stalled = None
                     return done
         except Stalled:
             return done
+
+    def _process_together(self, chunk: list[dict[str, Any]]) -> bool:
+        """Several events in one transaction, tracked at the last (`batch` > 1: for handlers that do
+        all their reading and writing inside the transaction, as the audit ledger's do, so each sees
+        the one before). False, having recorded nothing, when any of them needs the one-by-one path:
+        a malformed envelope, a failing handler, a conflict or a duplicate."""
+        try:
+            changes = [self.handle(read_envelope(message)) for message in chunk]
+        except Exception:
+            return False
+        projects = [c.project for c in changes if c.project is not None]
+
+        def project(session: Session) -> None:
+            for write in projects:
+                write(session)
+
+        together = Change([a for c in changes for a in c.aggregates], project)
+        try:
+            record(self.store, together, tracking=Tracking(self.upstream, chunk[-1]["position"]))
+        except Exception:
+            return False
+        return True
 
     def _process(self, message: dict[str, Any]) -> None:
         position = message["position"]

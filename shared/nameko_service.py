@@ -288,7 +288,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         follows = d.effective_follows()
         self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in follows}
         followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream],
-                                        parks=d.parks_failures)
+                                        parks=d.parks_failures, batch=d.follow_batch)
                      for upstream, table in follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
         self.wakes = {upstream: Wake() for upstream in follows}

@@ -18,8 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
-from sqlalchemy import CursorResult, MetaData, Result, Table, event, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, MetaData, Result, Table, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from shared.bookkeeping import bookkeeping
@@ -39,20 +38,28 @@ def _sqlite_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA busy_timeout = 30000")
 
 
+_UPSERTS: dict[tuple[str, tuple[str, ...], str], Any] = {}
+
+
 def upsert_if_greater(
     session: Session, table: Table, key: dict[str, Any], column: str, value: int
 ) -> bool:
     """Insert the row, or raise `column` to `value` only where it is lower. One statement that is
-    its own check, so concurrent writers cannot both win. Returns False when nothing changed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**key, **{column: value})
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key),
-        set_={column: getattr(stmt.excluded, column)},
-        where=table.c[column] < getattr(stmt.excluded, column),
-    )
-    return rowcount(session.execute(stmt)) == 1
+    its own check, so concurrent writers cannot both win. Returns False when nothing changed.
+
+    Written as SQL text, built once per table: SQLAlchemy cannot cache the compiled form of an
+    ON CONFLICT ... WHERE construct, and compiling it again cost more than running it (every followed
+    event runs it). SQLite and PostgreSQL read this SQL alike."""
+    shape = (table.name, tuple(key), column)
+    stmt = _UPSERTS.get(shape)
+    if stmt is None:
+        names = [*key, column]
+        stmt = text(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {column} = excluded.{column} "
+            f"WHERE {table.name}.{column} < excluded.{column}")
+        _UPSERTS[shape] = stmt
+    return rowcount(session.execute(stmt, {**key, column: value})) == 1
 
 
 class AtomicTrackingProcessRecorder(SQLAlchemyProcessRecorder):

@@ -69,6 +69,7 @@ DEFINITION = ServiceDefinition(
     ],
     follows=follows(SERVICES),
     parks_failures=False,  # the ledger skips nothing: a failing event stalls its source (health: `stalled`)
+    follow_batch=100,  # its handlers read the ledger inside the transaction: many events per commit
     projections=[Projection(Checkpoint, rm.checkpoints, rm.project_checkpoint),
                  Projection(SpotCheck, rm.spot_checks, rm.project_spot_check),
                  Projection(FraudDecision, rm.decisions, rm.project_decision)],

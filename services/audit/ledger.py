@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any, Iterator
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.audit import merkle, verify
@@ -58,29 +58,38 @@ def size(session: Session) -> int:
     return int(session.execute(select(func.coalesce(func.max(ledger.c.seq), 0))).scalar_one())
 
 
+# Statements built once: constructing a SQLAlchemy statement costs more than running it here.
+LAST_ENTRY = select(ledger.c.seq, ledger.c.chain_hash).order_by(ledger.c.seq.desc()).limit(1)
+NODE = select(nodes.c.hash).where(nodes.c.level == bindparam("level"), nodes.c.idx == bindparam("idx"))
+ADD_ENTRY, ADD_NODE, ADD_INDEX = insert(ledger), insert(nodes), insert(ledger_applications)
+
+
 def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> int:
-    """Add one entry after the last; returns its seq. Concurrent appenders meet on the seq's primary
-    key: one wins, the other's transaction fails and its follower tries again."""
-    last = session.execute(select(ledger.c.seq, ledger.c.chain_hash).order_by(ledger.c.seq.desc()).limit(1)).first()
+    """Add one entry after the last; returns its seq. Appends are serialised by the store's write
+    (SQLite's write lock; on PostgreSQL the event table lock every recording takes), and the seq's
+    primary key refuses a second entry at the same place: its transaction fails and is tried again."""
+    last = session.execute(LAST_ENTRY).first()
     seq = (int(last.seq) if last else 0) + 1
     previous = bytes.fromhex(last.chain_hash) if last else merkle.GENESIS
     body = merkle.canonical({"seq": seq, "recorded_at": recorded_at, "envelope": envelope})
     leaf = merkle.leaf_hash(body)
-    session.execute(insert(ledger).values(
-        seq=seq, source=envelope["source"], position=envelope["position"], event_id=envelope["event_id"],
-        type=envelope["type"], occurred_at=envelope["occurred_at"], application_id=envelope.get("application_id"),
-        actor_id=str(envelope["actor"]["id"])[:64], actor_role=str(envelope["actor"]["role"])[:16],
-        refers_to=cause_of(envelope), canonical=body.decode("utf-8"), leaf_hash=leaf.hex(),
-        chain_hash=merkle.chain(previous, body).hex()))
-    for application_id in sorted(named_applications(envelope)):
-        session.execute(insert(ledger_applications).values(application_id=application_id, seq=seq))
+    session.execute(ADD_ENTRY, {
+        "seq": seq, "source": envelope["source"], "position": envelope["position"], "event_id": envelope["event_id"],
+        "type": envelope["type"], "occurred_at": envelope["occurred_at"], "application_id": envelope.get("application_id"),
+        "actor_id": str(envelope["actor"]["id"])[:64], "actor_role": str(envelope["actor"]["role"])[:16],
+        "refers_to": cause_of(envelope), "canonical": body.decode("utf-8"), "leaf_hash": leaf.hex(),
+        "chain_hash": merkle.chain(previous, body).hex()})
+    named = sorted(named_applications(envelope))
+    if named:
+        session.execute(ADD_INDEX, [{"application_id": a, "seq": seq} for a in named])
     # The nodes this leaf completes: while it is a right child, its parent is now whole.
     index, level, value = seq - 1, 0, leaf
-    session.execute(insert(nodes).values(level=0, idx=index, hash=value))
+    added = [{"level": 0, "idx": index, "hash": value}]
     while index % 2 == 1:
-        left = session.execute(select(nodes.c.hash).where(nodes.c.level == level, nodes.c.idx == index - 1)).scalar_one()
+        left = session.execute(NODE, {"level": level, "idx": index - 1}).scalar_one()
         value, index, level = merkle.node_hash(left, value), index // 2, level + 1
-        session.execute(insert(nodes).values(level=level, idx=index, hash=value))
+        added.append({"level": level, "idx": index, "hash": value})
+    session.execute(ADD_NODE, added)
     return seq
 
 

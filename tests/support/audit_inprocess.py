@@ -44,7 +44,8 @@ class Five(Four):
             "audit": (self.audit_store, audit_contract)}
         for source, table in AUDIT.effective_follows().items():
             self.audit.runtime.followers[source] = Follower(self.audit_store, source, dispatch(self.audit_store, table),
-                                                            self._log(source), parks=AUDIT.parks_failures)
+                                                            self._log(source), parks=AUDIT.parks_failures,
+                                                            batch=AUDIT.follow_batch)
         self.application_follows_audit = Follower(self.app.store, "audit",
                                                   dispatch(self.app.store, APPLICATION.follows["audit"]), self._log("audit"))
         self.scoring_follows_audit = Follower(self.scoring_store, "audit",

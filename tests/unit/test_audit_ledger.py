@@ -361,3 +361,26 @@ def test_a_ledger_rewritten_from_an_entry_on_with_every_hash_node_and_checkpoint
     report = check(store)
     assert [(p["seq"], p["problem"]) for p in report["problems"]] == [(8, "checkpoint")]
     assert len(published_checkpoints(store)) == 2
+
+
+def test_the_ledger_follows_many_events_per_commit_and_stops_exactly_at_one_it_cannot_record(store):
+    """Events go in a page at a time; when one of a batch cannot be recorded, the others before it
+    are recorded one by one and the follower stops at it, saying why, skipping nothing."""
+    from services.audit.handlers.following import follows
+    from shared.follower import Follower, dispatch
+
+    log = [envelope("application", i, 名称=f"第{i}条") for i in range(1, 11)]
+    del log[6]["actor"]  # position 7: not an envelope a source could publish
+
+    def fetch(after: int, limit: int) -> dict[str, Any]:
+        return {"notifications": [e for e in log if e["position"] > after][:limit], "max_position": 10}
+
+    follower = Follower(store, "application", dispatch(store, follows(("application",))["application"]), fetch,
+                        parks=False, batch=4, retry_delays=())
+    follower.catch_up()
+    assert follower.tracked() == 6 and follower.stalled is not None and follower.stalled["position"] == 7
+    with store.reading() as session:
+        assert [r["position"] for r in ledger.rows(session)] == [1, 2, 3, 4, 5, 6]
+    log[6]["actor"] = {"id": "someone", "role": "enterprise"}  # mended at the source: it goes on from there
+    follower.catch_up()
+    assert follower.tracked() == 10 and follower.stalled is None and check(store)["ok"]
