@@ -771,6 +771,11 @@ is `forbidden`; an event the service itself cannot read is `integrity_failure` n
 
 The services themselves consume each other this way (`shared/follower.py`).
 
+To prove later that an event you received is the one the system recorded, ask the audit service
+(a `subscriber` account) for `inclusion_proof({{"event_id": ...}})` against a root you keep from its
+`audit.checkpoint_recorded` events, and check it with `services/audit/verify.py` or RFC 9162
+(docs/audit.md).
+
 ## The envelope (every event)
 
 {table(envelope_rows, ("field", "type", "meaning"))}
