@@ -770,6 +770,8 @@ is `forbidden`; an event the service itself cannot read is `integrity_failure` n
 6. An event you cannot process: park it with its error and go on, or stop; never skip it silently.
 
 The services themselves consume each other this way (`shared/follower.py`).
+`examples/subscriber.py` is a complete subscriber in plain kombu (no nameko, nothing of this
+repository): it keeps a register of benchmark enterprises and bans, and resumes where it stopped.
 
 To prove later that an event you received is the one the system recorded, ask the audit service
 (a `subscriber` account) for `inclusion_proof({{"event_id": ...}})` against a root you keep from its

@@ -94,3 +94,59 @@ def test_a_body_that_is_not_json_or_nested_absurdly_gets_an_answer_and_one_log_l
     assert "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" not in log and len(log) < 60_000
     with system.rpc() as c:  # and the service is none the worse
         assert c.application.reference_data("contacts")
+
+
+def test_the_example_subscriber_catches_up_and_follows_awards_revocations_and_bans(tmp_path, amqp_uri):
+    """examples/subscriber.py, run as another government system would run it (no project on its
+    path): it catches up from position 0, stops, and on its next run resumes where it stopped,
+    finding the ban and the revoked title that a fraud decision caused meanwhile."""
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI, FixedClock
+    from tests.support.audit_inprocess import Five
+    from tests.support.system import PROVINCE, TOKEN_SECRET, System
+
+    system = System(tmp_path, amqp_uri)
+    data = tmp_path / "data"
+    data.mkdir()
+    five = Five(data, FixedClock(datetime(2018, 12, 3, 10, 0, tzinfo=SHANGHAI)), secret=TOKEN_SECRET)
+    apps = five.awarded(2)
+    five.app.provision("gov-credit", "subscriber")  # 信用中国（河北）, say
+    five.close()
+    system.clock_file.write_text("2019-06-01T09:00:00+08:00")
+    state = tmp_path / "register.json"
+
+    def subscribe() -> dict[str, Any]:
+        done = subprocess.run([sys.executable, str(ROOT / "examples" / "subscriber.py"), system.amqp_uri, "gov-credit",
+                               "gov-credit-Own-pass-2018", str(state), "--until-idle", "3"],
+                              capture_output=True, text=True, timeout=120, cwd="/", env={"PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0, done.stdout + done.stderr
+        register: dict[str, Any] = json.loads(state.read_text(encoding="utf-8"))
+        return register
+
+    try:
+        for name in ("application", "review", "scoring", "subsidy", "audit"):
+            system.start_service(name)
+        first = subscribe()
+        assert sorted(first["benchmarks"]) == sorted(apps) and first["bans"] == {}
+        with system.rpc(system.login(*PROVINCE)) as c:
+            c.audit.decide_fraud({"application_id": apps[0], "outcome": "fraud", "reasons": ["上云合同系伪造"],
+                                  "grounds": {"kind": "report", "reference": "群众举报"}}, idempotency_key="d1")
+
+        def revoked() -> dict[str, Any] | None:
+            with system.rpc(system.login(*PROVINCE)) as c:
+                kinds = {n["type"] for n in c.scoring.get_notifications(0, 1000)["notifications"]}
+            return {"kinds": kinds} if "scoring.award_revoked" in kinds else None
+        from tests.support.system import wait_until
+        wait_until(revoked, timeout=60, what="the revocation", context=system.logs)
+        second = subscribe()
+        uscc = second["benchmarks"][apps[0]]["uscc"]
+        assert second["benchmarks"][apps[0]]["revoked"] and second["benchmarks"][apps[1]]["revoked"] is None
+        assert [b["ends_on"] for b in second["bans"][uscc]] == ["2022-05-31"]
+        assert second["positions"]["scoring"] > first["positions"]["scoring"]
+    finally:
+        system.close()
+        from kombu import Connection
+
+        with Connection(amqp_uri) as conn:  # the subscriber's durable queue is its own: ours to remove here
+            conn.channel().queue_delete("subscriber-gov-credit")
