@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import tempfile
@@ -73,10 +72,8 @@ def raw_inserts(directory: Path, count: int, row_bytes: int) -> float:
         raw.execute("INSERT INTO entries (source, position, body) VALUES (?, ?, ?)", ("application", i, payload))
         raw.execute("COMMIT")
     rate = count / (time.perf_counter() - start)
-    start = time.perf_counter()
-    read = sum(1 for _ in raw.execute("SELECT * FROM entries"))
     raw.close()
-    return rate if read == count else 0.0
+    return rate
 
 
 def raw_read_rate(path: Path) -> float:
@@ -135,5 +132,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("HBCLOUD_PASSWORD_HASH_PROFILE", "CHEAPEST")
     main()

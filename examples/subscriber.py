@@ -41,7 +41,7 @@ class Register:
         return self.positions.get(source, 0)
 
     def apply(self, envelope: dict[str, Any]) -> None:
-        """One event, and the position it was read at, saved together."""
+        """One event, and the position it was read at (saved together by `save`)."""
         kind, data = envelope["type"], envelope["data"]
         if kind == "scoring.awarded":
             self.benchmarks[envelope["application_id"]] = {
@@ -55,7 +55,6 @@ class Register:
                 "starts_on": data["starts_on"], "ends_on": data["ends_on"], "reason": data["reason"],
                 "event_id": envelope["event_id"]})
         self.positions[envelope["source"]] = envelope["position"]
-        self.save()
 
     def save(self) -> None:
         temporary = self.path.with_suffix(".tmp")
@@ -74,6 +73,7 @@ def catch_up(amqp_uri: str, token: str, register: Register, source: str) -> None
         for envelope in page:
             if envelope["position"] > register.last(source):
                 register.apply(envelope)  # every type moves the position; only the followed ones change the register
+        register.save()  # the page's events and the position after them, in one atomic replace
         if len(page) < PAGE:
             return
 

@@ -151,21 +151,25 @@ def operation(name: str, handler: Handler, access: Access, params: Params | None
 EventHandler = Callable[[Any, "Envelope"], Change | None]  # (store, envelope) -> Change, or None
 
 
+def combine(changes: Sequence[Change]) -> Change:
+    """Several changes as one, recorded in one transaction: their aggregates, their read-model
+    writes in order, their answers merged."""
+    projects = [c.project for c in changes if c.project is not None]
+
+    def project(session: Session) -> None:
+        for p in projects:
+            p(session)
+
+    return Change([a for c in changes for a in c.aggregates], project if projects else None,
+                  {k: v for c in changes for k, v in c.answer.items()})
+
+
 def both(first: EventHandler, second: EventHandler) -> EventHandler:
     """Two handlers of one event type, as one: their changes are recorded together."""
 
     def handle(store: Any, envelope: "Envelope") -> Change | None:
         changes = [c for c in (first(store, envelope), second(store, envelope)) if c is not None]
-        if not changes:
-            return None
-        projects = [c.project for c in changes if c.project is not None]
-
-        def project(session: Session) -> None:
-            for p in projects:
-                p(session)
-
-        return Change([a for c in changes for a in c.aggregates], project if projects else None,
-                      {k: v for c in changes for k, v in c.answer.items()})
+        return combine(changes) if changes else None
 
     return handle
 

@@ -129,6 +129,12 @@ CAMPAIGN_CODE = Pattern(r"^[A-Za-z0-9_-]{2,32}$")
 CRITERION_CODE = Pattern(r"^[a-z0-9_]{1,32}$", error="1–32 of a-z 0-9 _ / 评分项目代码为1–32位小写字母、数字或_")
 
 
+def reasons() -> fields.List:
+    """Reasons given for a decision: 1–20 of them, each 2–2000 characters, not blank."""
+    return fields.List(fields.String(validate=[validate.Length(min=2, max=2000), not_blank]), required=True,
+                       validate=validate.Length(min=1, max=20))
+
+
 def identifier(**kwargs: Any) -> fields.String:
     """An id argument (application, contract, document...): a non-empty string of bounded length."""
     return fields.String(required=True, validate=validate.Length(min=1, max=64), **kwargs)

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from shared.contract import Envelope, read_envelope
-from shared.definition import NOTHING, Change, EventHandler, record
+from shared.definition import NOTHING, Change, EventHandler, combine, record
 from shared.ports import TrackingStore, Transactions
 from shared.store import rowcount
 
@@ -129,16 +129,9 @@ class Follower:
         the one before). False, having recorded nothing, when any of them needs the one-by-one path:
         a malformed envelope, a failing handler, a conflict or a duplicate."""
         try:
-            changes = [self.handle(read_envelope(message)) for message in chunk]
+            together = combine([self.handle(read_envelope(message)) for message in chunk])
         except Exception:
             return False
-        projects = [c.project for c in changes if c.project is not None]
-
-        def project(session: Session) -> None:
-            for write in projects:
-                write(session)
-
-        together = Change([a for c in changes for a in c.aggregates], project)
         try:
             record(self.store, together, tracking=Tracking(self.upstream, chunk[-1]["position"]))
         except Exception:
@@ -165,11 +158,9 @@ class Follower:
                 # conflict is not the event's fault, so it never parks it.
                 conflicts += 1
                 if conflicts >= self.MAX_CONFLICTS:  # not a passing race: something holds this position
-                    self.stalled = {"position": position, "since": self.store.clock.now().isoformat(),
-                                    "error": f"{self.MAX_CONFLICTS} conflicting writes in a row (integrity error)"}
-                    log.error("stalled at %s@%s: writes keep conflicting", self.upstream, position)
+                    self._stall(position, f"{self.MAX_CONFLICTS} conflicting writes in a row (integrity error)")
                     if not self.parks:
-                        raise Stalled(self.stalled["error"])
+                        raise Stalled(position)
                     raise
             except Exception as e:  # the handler failed: counts toward parking
                 log.exception("processing %s@%s failed", self.upstream, position)
@@ -179,11 +170,14 @@ class Follower:
                     time.sleep(self.retry_delays[min(failures, len(self.retry_delays)) - 1])
         self._park(message, error)
 
+    def _stall(self, position: Any, error: str) -> None:
+        """Stuck at `position`: said in `health`, tried again at the next pull."""
+        self.stalled = {"position": position, "error": error[:4000], "since": self.store.clock.now().isoformat()}
+        log.error("stalled at %s@%s: %s", self.upstream, position, error)
+
     def _park(self, message: dict[str, Any], error: str) -> None:
         if not self.parks:
-            self.stalled = {"position": message.get("position"), "error": error[:4000],
-                            "since": self.store.clock.now().isoformat()}
-            log.error("stalled at %s@%s (nothing may be skipped): %s", self.upstream, message.get("position"), error)
+            self._stall(message.get("position"), error)
             raise Stalled(error)
         books = self.store.books
         try:

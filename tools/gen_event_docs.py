@@ -54,8 +54,6 @@ from tests.support.builders import fill_complete  # noqa: E402
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match  # noqa: E402
 from tests.support.scoring_inprocess import Three, sheet  # noqa: E402
 from tests.support.subsidy_inprocess import PAYEE, Four, invoices_for  # noqa: E402
-from services.scoring.domain import Candidate, candidate_id_for  # noqa: E402
-from shared.identity import SYSTEM  # noqa: E402
 
 
 # ====================================================================== describing marshmallow fields

@@ -64,8 +64,8 @@ NODE = select(nodes.c.hash).where(nodes.c.level == bindparam("level"), nodes.c.i
 ADD_ENTRY, ADD_NODE, ADD_INDEX = insert(ledger), insert(nodes), insert(ledger_applications)
 
 
-def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> int:
-    """Add one entry after the last; returns its seq. Appends are serialised by the store's write
+def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> tuple[int, str]:
+    """Add one entry after the last; returns its seq and chain value (hex). Appends are serialised by the store's write
     (SQLite's write lock; on PostgreSQL the event table lock every recording takes), and the seq's
     primary key refuses a second entry at the same place: its transaction fails and is tried again."""
     last = session.execute(LAST_ENTRY).first()
@@ -73,12 +73,13 @@ def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> int:
     previous = bytes.fromhex(last.chain_hash) if last else merkle.GENESIS
     body = merkle.canonical({"seq": seq, "recorded_at": recorded_at, "envelope": envelope})
     leaf = merkle.leaf_hash(body)
+    link = merkle.chain(previous, body).hex()
     session.execute(ADD_ENTRY, {
         "seq": seq, "source": envelope["source"], "position": envelope["position"], "event_id": envelope["event_id"],
         "type": envelope["type"], "occurred_at": envelope["occurred_at"], "application_id": envelope.get("application_id"),
         "actor_id": str(envelope["actor"]["id"])[:64], "actor_role": str(envelope["actor"]["role"])[:16],
         "refers_to": cause_of(envelope), "canonical": body.decode("utf-8"), "leaf_hash": leaf.hex(),
-        "chain_hash": merkle.chain(previous, body).hex()})
+        "chain_hash": link})
     named = sorted(named_applications(envelope))
     if named:
         session.execute(ADD_INDEX, [{"application_id": a, "seq": seq} for a in named])
@@ -90,7 +91,7 @@ def append(session: Session, envelope: dict[str, Any], recorded_at: str) -> int:
         value, index, level = merkle.node_hash(left, value), index // 2, level + 1
         added.append({"level": level, "idx": index, "hash": value})
     session.execute(ADD_NODE, added)
-    return seq
+    return seq, link
 
 
 def stored_tree(session: Session) -> merkle.Subtree:

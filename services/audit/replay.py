@@ -85,12 +85,13 @@ def included(entry: dict[str, Any], point: tuple[Any, ...]) -> bool:
     return at < when or (at == when and entry["seq"] <= seq)
 
 
-def state(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def state(in_order: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Per service, the latest value of every field its events stated (a later event's field replaces
     an earlier one), its last event and when: e.g. `application.facts.content` is the application as
-    last submitted, `subsidy.facts.inputs` what the subsidy was calculated on."""
+    last submitted, `subsidy.facts.inputs` what the subsidy was calculated on. `in_order`: as
+    `ordered` gives them."""
     services: dict[str, Any] = {}
-    for entry in ordered(entries):
+    for entry in in_order:
         if entry.get("listed"):
             continue  # about many applications: not this one's state
         envelope = entry["envelope"]
@@ -104,13 +105,14 @@ def state(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def replay(entries: Sequence[dict[str, Any]], as_of: dict[str, Any] | None = None,
            ledger_size: int | None = None) -> dict[str, Any]:
-    timeline = [step(e) for e in ordered(entries)]
-    answer: dict[str, Any] = {"timeline": timeline, "steps": len(timeline), "state": state(entries)}
+    in_order = ordered(entries)
+    timeline = [step(e) for e in in_order]
+    answer: dict[str, Any] = {"timeline": timeline, "steps": len(timeline), "state": state(in_order)}
     if as_of and any(v is not None for v in as_of.values()):
         point = cutoff(entries, as_of, ledger_size)
         if point is None:
             answer["as_of"] = {"point": as_of, "found": False}
         else:
-            upto = [e for e in entries if included(e, point)]
+            upto = [e for e in in_order if included(e, point)]
             answer["as_of"] = {"point": as_of, "found": True, "steps": len(upto), "state": state(upto)}
     return answer

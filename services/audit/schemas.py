@@ -6,15 +6,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.fields import CAMPAIGN_CODE, PROVIDER_ID, Base64Content, WholeNumber, identifier, not_blank
+from shared.fields import CAMPAIGN_CODE, PROVIDER_ID, Base64Content, WholeNumber, identifier, not_blank, reasons
 
 from services.audit.domain import FINDING_OUTCOMES
 
 EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 SEQ = validate.Range(min=1, max=2**53)
-REASONS = fields.List(fields.String(validate=[validate.Length(min=2, max=2000), not_blank]), required=True,
-                      validate=validate.Length(min=1, max=20))
+REASONS = reasons()
 GROUND_KINDS = ("spot_check", "county", "objection", "report")
 
 
@@ -96,10 +95,6 @@ class InclusionSchema(Schema):
         if (data.get("event_id") is None) == (data.get("seq") is None):
             raise ValidationError({"event_id": ["give either event_id or seq / event_id与seq二选一"]})
 
-
-class ConsistencySchema(Schema):
-    first = WholeNumber(required=True, validate=SEQ)
-    second = WholeNumber(load_default=None, validate=SEQ)
 
 
 class AsOfSchema(Schema):

@@ -30,12 +30,9 @@ class AuditStore(ServiceStore):
         """Append an upstream event inside the transaction that records its tracking position; at
         every `checkpoint_interval` entries, record the checkpoint in the same transaction."""
         now = self.clock.now()
-        seq = ledger.append(session, envelope, now.isoformat())
+        seq, chain_head = ledger.append(session, envelope, now.isoformat())
         if seq % self.checkpoint_interval == 0:
-            root = ledger.root_at(session, seq).hex()
-            head = ledger.entry_row(session, seq=seq)
-            assert head is not None
-            checkpoint = Checkpoint.record(now, SYSTEM.actor(), seq, root, head["chain_hash"])
+            checkpoint = Checkpoint.record(now, SYSTEM.actor(), seq, ledger.root_at(session, seq).hex(), chain_head)
             self.record(checkpoint)  # nested: the same transaction as the entry
             rm.project_checkpoint(session, checkpoint)
         return seq

@@ -5,12 +5,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.fields import CAMPAIGN_CODE, IsoDate, Money, Pattern, identifier, not_blank
+from shared.fields import CAMPAIGN_CODE, IsoDate, Money, Pattern, identifier, not_blank, reasons
 
 from services.subsidy.domain import Status
 
-REASONS = fields.List(fields.String(validate=[validate.Length(min=2, max=2000), not_blank]), required=True,
-                      validate=validate.Length(min=1, max=20))
+REASONS = reasons()
 REFERENCE = fields.String(required=True, validate=[validate.Length(min=2, max=100), not_blank])
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from shared.clock import SHANGHAI, FixedClock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.audit_inprocess import Five, campaign_2019
-from tests.support.inprocess import Session
 
 DECIDED_AT = datetime(2019, 6, 1, 9, 0, tzinfo=SHANGHAI)
 
@@ -328,7 +327,7 @@ def forge_entry(five: Five, position: int) -> int:
         fake = json.loads(last["canonical"])["envelope"] | {"source": "application", "position": position,
                                                             "event_id": "00000000-0000-4000-8000-00000000f0f0",
                                                             "type": "application.withdrawn"}
-        return stored.append(session, fake, "2019-01-01T00:00:00+00:00")
+        return stored.append(session, fake, "2019-01-01T00:00:00+00:00")[0]
 
 
 def test_an_entry_put_in_the_ledger_by_other_means_is_found(tampered):

@@ -22,9 +22,9 @@ from services.audit.store import AuditStore
 Ctx = Context[AuditStore]
 
 
-def _findings_on(session: Any, application_id: str) -> dict[str, str]:
-    """finding id -> spot check id, for every finding recorded on the application."""
-    return {f["finding_id"]: check["spot_check_id"] for check in rm.list_spot_checks(session, None)
+def _findings_on(session: Any, campaign_code: str, application_id: str) -> dict[str, str]:
+    """finding id -> spot check id, for every finding recorded on the application (in its campaign's checks)."""
+    return {f["finding_id"]: check["spot_check_id"] for check in rm.list_spot_checks(session, campaign_code)
             for f in check["findings"] if f["application_id"] == application_id}
 
 
@@ -38,7 +38,7 @@ def decide_fraud(ctx: Ctx, data: dict[str, Any]) -> Change:
             if app is None:
                 raise NotFound({"application_id": application_id}, zh="没有该已提交的申报", en="No submitted application with this id")
             settings = rm.campaign_book.get(session, app["campaign_code"])
-            findings = _findings_on(session, application_id)
+            findings = _findings_on(session, app["campaign_code"], application_id)
             if grounds["kind"] == "spot_check":
                 check = rm.spot_check(session, grounds["reference"])
                 if check is None or not any(s["application_id"] == application_id for s in check["sample"]):

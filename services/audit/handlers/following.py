@@ -44,7 +44,7 @@ def _learn(application_id: str, facts: dict[str, Any], provider_id: str | None, 
     row = {"application_id": application_id, "campaign_code": facts["campaign_code"], "uscc": facts["uscc"],
            "enterprise_name": facts["enterprise_name"], "county_code": facts["county_code"],
            "unit_code": facts["unit_code"], "provider_id": provider_id, **marks}
-    return Change(project=lambda s: upsert(s, rm.applications, "application_id", row))
+    return Change(project=lambda s: rm.save_application(s, row))
 
 
 def on_award_revoked(store: AuditStore, envelope: Envelope) -> Change | None:

@@ -110,9 +110,9 @@ def verify_ledger(ctx: Ctx) -> dict[str, Any]:
     with ctx.store.reading() as session:
         report = ledger.check(session, published)
         rows = {r["tree_size"]: r for r in ledger.stored_checkpoints(session)}
-    for size in sorted(set(rows) | {c["tree_size"] for c in published}):
-        event = next((c for c in published if c["tree_size"] == size), None)
-        row = rows.get(size)
+    events = {c["tree_size"]: c for c in published}
+    for size in sorted(set(rows) | set(events)):
+        event, row = events.get(size), rows.get(size)
         if event is None or row is None or (row["root"], row["chain_head"]) != (event["root"], event["chain_head"]):
             report["problems"].append({"seq": size, "problem": "checkpoint_event",
                                        "detail": "the checkpoint table and the published checkpoint events differ"})
