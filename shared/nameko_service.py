@@ -69,25 +69,51 @@ def _short(details: Any, limit: int = 300) -> str:
 logging.getLogger("nameko.containers").addFilter(RejectedCallsInOneLine())
 
 
+BODY_SHAPE = "not a JSON object {\"args\": [...], \"kwargs\": {...}} / 请求体须为JSON对象"
+
+
+def _answer_invalid_body(message: Any) -> None:
+    """The typed answer to a request whose body is not `{"args": [...], "kwargs": {...}}`."""
+    reply_to, correlation_id = message.properties.get("reply_to"), message.properties.get("correlation_id")
+    if not (reply_to and correlation_id):
+        return
+    payload = str(InvalidInput.fields({"body": [BODY_SHAPE]}))
+    reply = {"result": None, "error": {"exc_type": "InvalidInput", "exc_path": "shared.errors.InvalidInput",
+                                       "exc_args": [payload], "value": payload}}
+    try:
+        Producer(message.channel).publish(json.dumps(reply), exchange=RPC_EXCHANGE, routing_key=reply_to,
+                                          correlation_id=correlation_id, content_type="application/json",
+                                          content_encoding="utf-8")
+    except Exception:
+        log.warning("could not answer the malformed request", exc_info=True)
+
+
 def _refuse_undecodable(consumer: Any, message: Any, exc: Exception) -> None:
     """A request whose body is not JSON (or is nested past what a parser follows) gets a typed
     answer instead of silence, and the log gets one line instead of the whole body (kombu's default
     wrote all of it: 200 KB for one absurd request)."""
     size = len(message.body or b"")
     log.warning("refused an undecodable message (%s, %d bytes): %s", message.content_type, size, type(exc).__name__)
-    reply_to, correlation_id = message.properties.get("reply_to"), message.properties.get("correlation_id")
-    if reply_to and correlation_id:
-        payload = str(InvalidInput.fields({"body": ["not a JSON object {\"args\": [...], \"kwargs\": {...}} "
-                                                    "/ 请求体须为JSON对象"]}))
-        reply = {"result": None, "error": {"exc_type": "InvalidInput", "exc_path": "shared.errors.InvalidInput",
-                                           "exc_args": [payload], "value": payload}}
-        try:
-            Producer(message.channel).publish(json.dumps(reply), exchange=RPC_EXCHANGE, routing_key=reply_to,
-                                              correlation_id=correlation_id, content_type="application/json",
-                                              content_encoding="utf-8")
-        except Exception:
-            log.warning("could not answer the undecodable message", exc_info=True)
+    _answer_invalid_body(message)
     message.ack()
+
+
+_handle_rpc_request = nameko_rpc.RpcConsumer.handle_message
+
+
+def _refuse_misshapen(self: Any, body: Any, message: Any) -> None:
+    """JSON that is not an object, or whose `args` is not a list or `kwargs` not an object, is the
+    same `invalid_input` as a body that is not JSON (nameko answered a bare TypeError, or spread a
+    string's characters as arguments). A missing `args` or `kwargs` stays nameko's MalformedRequest."""
+    if isinstance(body, dict) and isinstance(body.get("args", []), list) and isinstance(body.get("kwargs", {}), dict):
+        _handle_rpc_request(self, body, message)
+        return
+    log.warning("refused a request of the wrong shape (%s)", type(body).__name__)
+    _answer_invalid_body(message)
+    self.queue_consumer.ack_message(message)
+
+
+nameko_rpc.RpcConsumer.handle_message = _refuse_misshapen
 
 
 RPC_EXCHANGE = "nameko-rpc"

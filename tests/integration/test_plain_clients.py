@@ -96,6 +96,19 @@ def test_a_body_that_is_not_json_or_nested_absurdly_gets_an_answer_and_one_log_l
         assert c.application.reference_data("contacts")
 
 
+def test_json_of_the_wrong_shape_is_invalid_input_like_a_body_that_is_not_json(system):
+    """An outsider's probe: a JSON array, string or number, or `args` that is not a list (nameko spread a
+    string's characters as arguments) or `kwargs` that is not an object, answered a bare TypeError."""
+    system.start_service("application")
+    for body in ("[1, 2]", '"hello"', "12", json.dumps({"args": "contacts", "kwargs": {}}),
+                 json.dumps({"args": {"name": "contacts"}, "kwargs": {}}), json.dumps({"args": [], "kwargs": []})):
+        reply = raw_request(system, body)
+        assert reply["error"]["exc_type"] == "InvalidInput", (body, reply)
+        assert json.loads(reply["error"]["exc_args"][0])["details"]["fields"]["body"]
+    with system.rpc() as c:
+        assert c.application.reference_data("contacts")
+
+
 def test_the_example_subscriber_catches_up_and_follows_awards_revocations_and_bans(tmp_path, amqp_uri):
     """examples/subscriber.py, run as another government system would run it (no project on its
     path): it catches up from position 0, stops, and on its next run resumes where it stopped,
