@@ -1,11 +1,11 @@
-"""The kit's own tables beside each service's events: relay positions, parked (poison) events and
+"""The kit's own tables beside each service's events: relay positions and lease, parked (poison) events and
 idempotency keys. Names are prefixed with the service's name, like the event tables, so services
 can share one PostgreSQL database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -14,6 +14,7 @@ _ID = BigInteger().with_variant(Integer(), "sqlite")
 class Bookkeeping:
     metadata: MetaData
     relay_positions: Table
+    relay_lease: Table
     parked: Table
     idempotency: Table
     sessions: Table
@@ -36,6 +37,14 @@ def bookkeeping(service: str) -> Bookkeeping:
             md,
             Column("channel", String(64), primary_key=True),
             Column("position", _ID, nullable=False),
+        ),
+        # Which replica relays (shared/lease.py): one at a time per service, until its lease expires.
+        relay_lease=Table(
+            f"{service}_relay_lease",
+            md,
+            Column("channel", String(64), primary_key=True),
+            Column("holder", String(200), nullable=False),
+            Column("expires_at", Float, nullable=False),  # seconds since the epoch, the holder's clock
         ),
         parked=Table(
             f"{service}_parked_events",

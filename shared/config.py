@@ -32,6 +32,8 @@ class Settings:
     relay_seconds: float  # how often the outbox relay looks for unpublished events
     deadline_scan_seconds: float  # how often deadlines are checked against the clock
     ledger_checkpoint_interval: int = 100  # the audit ledger records a Merkle root every this many entries
+    quorum_queues: bool = False  # followers' event queues are quorum queues (shared/queues.py)
+    relay_lease_seconds: float = 10.0  # a standby replica takes over relaying after this long unrenewed
 
     def store_url(self, service: str) -> str:
         """SQLite file per service by default; PostgreSQL by configuration alone."""
@@ -83,4 +85,6 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         relay_seconds=float(env.get("HBCLOUD_RELAY_SECONDS", "0.2")),
         deadline_scan_seconds=float(env.get("HBCLOUD_DEADLINE_SCAN_SECONDS", "10")),
         ledger_checkpoint_interval=_whole_number(env, "HBCLOUD_LEDGER_CHECKPOINT_INTERVAL", "100"),
+        quorum_queues=env.get("HBCLOUD_QUORUM_QUEUES", "0") == "1",
+        relay_lease_seconds=float(_whole_number(env, "HBCLOUD_RELAY_LEASE_SECONDS", "10")),
     )

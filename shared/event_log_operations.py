@@ -46,6 +46,8 @@ def health(ctx: Context[Any]) -> dict[str, Any]:
         "published_position": published,
         "relay_lag": head - published if published is not None else None,  # events not yet published
         "relay_error": relay.last_error if relay is not None else None,  # e.g. an unreadable record
+        # the replica relaying when this one last looked (shared/lease.py); the others stand by
+        "relay_holder": relay.lease.seen_holder if relay is not None and relay.lease is not None else None,
         "tracked": {upstream: store.tracked_position(upstream) for upstream in ctx.runtime.followers},
         "parked": len(list_parked(store)),
         # followers stuck at an event (one that may skip nothing, or writes that keep conflicting)

@@ -20,7 +20,6 @@ import eventlet
 from eventlet import tpool
 from eventlet.queue import Empty, Full, LightQueue
 from nameko import exceptions as nameko_exceptions
-from nameko.events import event_handler
 from kombu import Producer
 from kombu.transport.pyamqp import Transport as PyAmqpTransport
 from nameko.extensions import DependencyProvider
@@ -36,7 +35,9 @@ from shared.errors import InternalError, InvalidInput, ServiceError
 from shared.follower import Follower, dispatch
 from shared.identity import ServiceCredential, TokenIssuer
 from shared.pipeline import Pipeline, all_operations
-from shared.relay import OutboxRelay
+from shared.queues import follower_event_handler
+from shared.lease import Lease
+from shared.relay import CHANNEL, OutboxRelay
 from shared.wire import AUTH_HEADER  # and the typed errors, registered for deserialization
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,8 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         settings = settings_from_env()
         d = self.definition
         store = d.make_store(settings)
-        relay = OutboxRelay(store, d.contract, settings.amqp_uri, after_publish=crash_after_publish_hook())
+        lease = Lease(store, store.books.relay_lease, CHANNEL, ttl=settings.relay_lease_seconds)
+        relay = OutboxRelay(store, d.contract, settings.amqp_uri, after_publish=crash_after_publish_hook(), lease=lease)
         follows = d.effective_follows()
         self.fetchers = {upstream: UpstreamLog(upstream, settings) for upstream in follows}
         followers = {upstream: Follower(store, upstream, dispatch(store, table), self.fetchers[upstream],
@@ -334,7 +336,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
 
     def stop(self) -> None:
         if self.runtime.relay is not None:
-            self.runtime.relay.close()
+            self.runtime.relay.stop()
         for fetch in self.fetchers.values():
             fetch.close()
 
@@ -374,7 +376,7 @@ def _prompt_entrypoint(upstream: str) -> Callable[..., None]:
         self.runtime.prompt(upstream, message)
 
     on_upstream_event.__name__ = f"on_{upstream}_event"
-    return event_handler(upstream, "#", reliable_delivery=True, requeue_on_error=False)(on_upstream_event)  # type: ignore[no-any-return]
+    return follower_event_handler(upstream, "#", reliable_delivery=True, requeue_on_error=False)(on_upstream_event)  # type: ignore[no-any-return]
 
 
 def build(definition: ServiceDefinition[Any]) -> type:

@@ -71,3 +71,72 @@ def _exercise(store: PingStore, conn: Connection, queue: Queue, amqp_uri: str) -
     assert [m["position"] for m in again] == list(range(1, 26))
     assert all(m["type"] == "ping.pinged" and m["source"] == "ping" for m in again)
     relay.close()
+
+
+def test_replicas_sharing_a_store_publish_each_event_once_and_a_standby_takes_over(store_url, amqp_uri):
+    """Two replicas' relays on one store: only the lease holder publishes; when it stops, the other
+    carries on from the recorded position, without publishing the log a second time."""
+    from shared.lease import Lease
+    from shared.relay import CHANNEL
+
+    stores = [PingStore(store_url), PingStore(store_url)]
+    relays = [OutboxRelay(s, ping_contract, amqp_uri, batch=10,
+                          lease=Lease(s, s.books.relay_lease, CHANNEL, f"replica-{i}"))
+              for i, s in enumerate(stores)]
+    for n in range(15):
+        stores[0].ping(n)
+    with Connection(amqp_uri) as conn:
+        queue = Queue(f"relay-lease-{uuid.uuid4().hex[:8]}", exchange=events_exchange("ping"), routing_key="#")
+        queue(conn.channel()).declare()
+        try:
+            assert [relays[0].publish_pending(), relays[1].publish_pending()] == [15, 0]
+            for n in range(15, 20):
+                stores[1].ping(n)  # recorded by the standby replica, published by the holder
+            assert [relays[1].publish_pending(), relays[0].publish_pending()] == [0, 5]
+            relays[0].stop()  # a clean stop hands the lease over
+            for n in range(20, 23):
+                stores[0].ping(n)
+            assert relays[1].publish_pending() == 3
+            got = drain(conn, queue, 23)
+            assert [m["position"] for m in got] == list(range(1, 24))
+            assert drain_nothing_more(conn, queue)
+        finally:
+            relays[1].stop()
+            queue(conn.channel()).delete()
+
+
+def drain_nothing_more(conn: Connection, queue: Queue, wait: float = 1.0) -> bool:
+    with conn.SimpleQueue(queue) as q:
+        try:
+            extra = q.get(timeout=wait)
+        except q.Empty:
+            return True
+    raise AssertionError(f"a message was published twice: {extra.body[:200]!r}")
+
+
+def test_a_batch_the_broker_refuses_in_part_is_not_recorded_as_published(store_url, amqp_uri):
+    """Confirms are awaited per batch: a message the broker nacks (here: a full queue that rejects
+    publishes) fails the batch, and the position stays where it was, to be published again."""
+    from shared.relay import NotConfirmed
+
+    store = PingStore(store_url)
+    for n in range(10):
+        store.ping(n)
+    with Connection(amqp_uri) as conn:
+        queue = Queue(f"relay-full-{uuid.uuid4().hex[:8]}", exchange=events_exchange("ping"), routing_key="#",
+                      queue_arguments={"x-max-length": 4, "x-overflow": "reject-publish"})
+        queue(conn.channel()).declare()
+        relay = OutboxRelay(store, ping_contract, amqp_uri, batch=10)
+        try:
+            with pytest.raises(NotConfirmed):
+                relay.publish_pending()
+            assert relay.published_position() == 0
+            assert relay.last_error and "refused" in relay.last_error
+            queue(conn.channel()).delete()  # the operator makes room: the whole batch goes through
+            queue = Queue(queue.name + "-roomy", exchange=events_exchange("ping"), routing_key="#")
+            queue(conn.channel()).declare()
+            assert relay.publish_pending() == 10
+            assert [m["position"] for m in drain(conn, queue, 10)] == list(range(1, 11))
+        finally:
+            relay.stop()
+            queue(conn.channel()).delete()
