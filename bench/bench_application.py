@@ -21,9 +21,6 @@ import logging  # noqa: E402
 logging.getLogger("amqp").setLevel(logging.ERROR)
 
 import argparse  # noqa: E402
-import os  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -33,6 +30,7 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import amqp_uri, bare_round_trips, p50_p99, raw_insert_rate, start_echo, timed  # noqa: E402
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
 from tests.support import builders as b  # noqa: E402
 from tests.support.inprocess import prepared_applications  # noqa: E402
@@ -41,37 +39,20 @@ from tests.support.system import System  # noqa: E402
 SECRET = "integration-test-secret-32-bytes-long"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(calls: list) -> list[float]:
-    out = []
-    for call in calls:
-        start = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
 def prepare_applications(data_dir: Path, n: int) -> list[tuple[str, str]]:
     """n complete, unsubmitted applications, made in-process on the store the service will open."""
     return prepared_applications(data_dir, n, SECRET, prefix="bench", first_serial=5000)
 
 
-def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]:
+def rpc_round_trips(args: argparse.Namespace, uri: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        system = System(Path(tmp), amqp_uri)
+        system = System(Path(tmp), uri)
         system.env["HBCLOUD_TOKEN_SECRET"] = SECRET
         prepared = prepare_applications(Path(tmp) / "data", args.submissions)
         try:
             system.start_service("application")
-            system.start("bench.echo_service:Echo", "bench_echo.ping")
-            with system.rpc() as c:
-                for _ in range(50):  # warm up connections and caches
-                    c.bench_echo.ping(1)
-                bare = timed([lambda: c.bench_echo.ping({"a": 1}) for _ in range(args.pings)])
+            start_echo(system)
+            bare = bare_round_trips(uri, args.pings)
             submit_ms = []
             for token, app_id in prepared:
                 with system.rpc(token) as c:
@@ -79,8 +60,8 @@ def rpc_round_trips(args: argparse.Namespace, amqp_uri: str) -> dict[str, float]
                     submit_ms += timed([lambda: c.application.submit(app_id)])
         finally:
             system.close()
-    return {"bare_p50": statistics.median(bare), "bare_p99": percentile(bare, 0.99),
-            "submit_p50": statistics.median(submit_ms), "submit_p99": percentile(submit_ms, 0.99)}
+    bare_q, submit_q = p50_p99(bare), p50_p99(submit_ms)
+    return {"bare_p50": bare_q["p50"], "bare_p99": bare_q["p99"], "submit_p50": submit_q["p50"], "submit_p99": submit_q["p99"]}
 
 
 def append_rates(args: argparse.Namespace, directory: Path) -> dict[str, float]:
@@ -106,18 +87,7 @@ def append_rates(args: argparse.Namespace, directory: Path) -> dict[str, float]:
     row_bytes = len(store.recorder.select_events(app.id, desc=True, limit=1)[0].state)
     store.close()
 
-    raw = sqlite3.connect(directory / "raw.sqlite", isolation_level=None)
-    raw.execute("PRAGMA journal_mode=WAL")
-    raw.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, originator_id TEXT, version INTEGER, topic TEXT, state BLOB)")
-    payload = os.urandom(row_bytes)
-    start = time.perf_counter()
-    for i in range(args.appends):
-        raw.execute("BEGIN")
-        raw.execute("INSERT INTO events (originator_id, version, topic, state) VALUES (?, ?, ?, ?)",
-                    ("00000000-0000-0000-0000-000000000001", i, "services.application.domain:Application.SectionUpdated", payload))
-        raw.execute("COMMIT")
-    raw_rate = args.appends / (time.perf_counter() - start)
-    raw.close()
+    raw_rate = raw_insert_rate(directory, args.appends, row_bytes)
     return {"service_events_per_s": service_rate, "raw_rows_per_s": raw_rate, "row_bytes": row_bytes}
 
 
@@ -127,9 +97,7 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=500)
     parser.add_argument("--appends", type=int, default=2000)
     args = parser.parse_args()
-    amqp_uri = os.environ.get("HBCLOUD_TEST_AMQP_URI") or os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672//"
-
-    rpc = rpc_round_trips(args, amqp_uri)
+    rpc = rpc_round_trips(args, amqp_uri())
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:  # the same disk as the project's data
         rates = append_rates(args, Path(tmp))
 

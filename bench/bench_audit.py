@@ -24,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import raw_insert_rate  # noqa: E402
 from services.audit import ledger, merkle  # noqa: E402
 from services.audit.definition import DEFINITION  # noqa: E402
 from services.audit.handlers.following import follows  # noqa: E402
@@ -61,21 +62,6 @@ def following(store: AuditStore, log: list[dict[str, Any]]) -> float:
     return len(log) / (time.perf_counter() - start)
 
 
-def raw_inserts(directory: Path, count: int, row_bytes: int) -> float:
-    raw = sqlite3.connect(directory / "raw.sqlite", isolation_level=None)
-    raw.execute("PRAGMA journal_mode=WAL")
-    raw.execute("CREATE TABLE entries (seq INTEGER PRIMARY KEY, source TEXT, position INTEGER, body TEXT)")
-    payload = "x" * row_bytes
-    start = time.perf_counter()
-    for i in range(1, count + 1):
-        raw.execute("BEGIN")
-        raw.execute("INSERT INTO entries (source, position, body) VALUES (?, ?, ?)", ("application", i, payload))
-        raw.execute("COMMIT")
-    rate = count / (time.perf_counter() - start)
-    raw.close()
-    return rate
-
-
 def raw_read_rate(path: Path) -> float:
     db = sqlite3.connect(path)
     start = time.perf_counter()
@@ -97,7 +83,7 @@ def main() -> None:
         follow_rate = following(store, log)
         with store.reading() as session:
             row_bytes = len(ledger.entry_row(session, seq=1)["canonical"].encode("utf-8"))  # type: ignore[index]
-        raw_rate = raw_inserts(directory, args.events, row_bytes)
+        raw_rate = raw_insert_rate(directory, args.events, row_bytes)
 
         start = time.perf_counter()
         with store.reading() as session:
