@@ -1,12 +1,17 @@
 # One image for every service; the compose file picks the service module per container.
-# Built from Debian's own base (no registry but Debian's packages and PyPI is needed).
-FROM debian:bookworm-slim
+# The base is any Debian bookworm image: the official one by default, or one built locally from
+# Debian's packages where no registry can be reached (scripts/compose-smoke builds
+# localhost/debian-bookworm-base with debootstrap and passes --build-arg BASE_IMAGE=...).
+ARG BASE_IMAGE=debian:bookworm-slim
+FROM ${BASE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates fonts-wqy-microhei \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.lock .
-RUN python3 -m venv /venv && /venv/bin/pip install --no-cache-dir -r requirements.lock
+# pip trusts the system's CAs (those of the base image included), not only its own bundle.
+RUN python3 -m venv /venv \
+ && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /venv/bin/pip install --no-cache-dir -r requirements.lock
 COPY shared/ shared/
 COPY services/ services/
 COPY cli/ cli/
