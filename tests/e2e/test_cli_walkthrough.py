@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from tests.support import builders as b
+from tests.support.asyncapi import envelope_problems
 from tests.support.system import PROVINCE, ROOT, System, wait_until
 
 
@@ -204,3 +205,6 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     alone = subprocess.run([sys.executable, str(ROOT / "services" / "audit" / "verify.py"), str(system.tmp / "ledger.json")],
                            capture_output=True, text=True, timeout=60)
     assert alone.returncode == 0 and alone.stdout.strip().endswith("OK"), alone.stdout + alone.stderr
+    # Every event this run published, as the ledger holds it, is a message docs/asyncapi.yaml describes.
+    exported = json.loads((system.tmp / "ledger.json").read_text(encoding="utf-8"))["entries"]
+    assert envelope_problems(json.loads(e["canonical"])["envelope"] for e in exported) == []
