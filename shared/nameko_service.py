@@ -224,8 +224,13 @@ def dump_green_threads(signum: int = 0, frame: Any = None) -> None:
 
     import greenlet  # type: ignore[import-untyped]
 
-    stacks = ["".join(traceback.format_stack(g.gr_frame)) for g in gc.get_objects()
-              if isinstance(g, greenlet.greenlet) and g.gr_frame is not None]
+    stacks = []
+    for g in gc.get_objects():
+        try:  # the heap holds weak proxies whose referent is gone: isinstance on one raises
+            if isinstance(g, greenlet.greenlet) and g.gr_frame is not None:
+                stacks.append("".join(traceback.format_stack(g.gr_frame)))
+        except ReferenceError:
+            continue
     log.warning("%d green threads:\n%s", len(stacks), "\n--\n".join(stacks))
 
 

@@ -64,10 +64,11 @@ def amqp_uri() -> str:
 
 
 class System:
-    """The services of one test, as processes."""
+    """The services of one test, as processes, on SQLite files or (backend "postgres") on a
+    database per service in the private PostgreSQL scripts/test starts: production's configuration."""
 
-    def __init__(self, tmp: Path, amqp_uri: str) -> None:
-        self.tmp, self.amqp_uri = tmp, amqp_uri
+    def __init__(self, tmp: Path, amqp_uri: str, backend: str = "sqlite") -> None:
+        self.tmp, self.amqp_uri, self.backend = tmp, amqp_uri, backend
         self.clock_file = tmp / "clock"
         self.clock_file.write_text("2018-12-03T10:00:00+08:00")
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "HBCLOUD_DATA_DIR": str(tmp / "data"),
@@ -77,6 +78,9 @@ class System:
                     "HBCLOUD_DEADLINE_SCAN_SECONDS": "1", "PYTHONPATH": str(ROOT)}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.log_files: dict[int, Path] = {}  # pid -> its log
+        self.databases = PostgresDatabases() if backend == "postgres" else None
+        if self.databases is not None:
+            self.env["HBCLOUD_DATABASE_URL"] = self.databases.url_template
         self.delete_queues()
 
     def settings(self, **extra: str) -> Any:
@@ -229,11 +233,48 @@ class System:
         for p in self.processes:
             self.stop(p, kill=True)  # the test is over: no need to wait for a graceful stop
         self.delete_queues()
+        if self.databases is not None:
+            self.databases.drop()
 
 
-@pytest.fixture
-def system(tmp_path: Path, amqp_uri: str) -> Iterator[System]:
-    s = System(tmp_path, amqp_uri)
+class PostgresDatabases:
+    """A fresh database per service (and per test service), as docker-compose runs them, dropped
+    after the test."""
+
+    def __init__(self) -> None:
+        import uuid
+
+        import psycopg2
+
+        from services.topology import SERVICES
+
+        base = os.environ.get("HBCLOUD_TEST_POSTGRES_URL")
+        if not base:
+            if os.environ.get("CI") == "true":
+                pytest.fail("scripts/test starts PostgreSQL and sets HBCLOUD_TEST_POSTGRES_URL")
+            pytest.skip("no PostgreSQL (run scripts/test)")
+        run = uuid.uuid4().hex[:8]
+        self.names = [f"hb_{run}_{service}" for service in [*SERVICES, *TEST_SERVICES]]
+        self.url_template = base.rsplit("/", 1)[0] + f"/hb_{run}_{{service}}"
+        self.admin = psycopg2.connect(base.replace("postgresql+psycopg2://", "postgresql://"))
+        self.admin.autocommit = True
+        for name in self.names:
+            self.admin.cursor().execute(f"CREATE DATABASE {name}")
+
+    def drop(self) -> None:
+        for name in self.names:
+            self.admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.admin.close()
+
+
+def backends() -> list[str]:
+    """The stores the process-level suites run on: both, unless HBCLOUD_TEST_BACKENDS names fewer."""
+    return [b for b in os.environ.get("HBCLOUD_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+
+
+@pytest.fixture(params=backends())
+def system(request: pytest.FixtureRequest, tmp_path: Path, amqp_uri: str) -> Iterator[System]:
+    s = System(tmp_path, amqp_uri, request.param)
     s.bootstrap()
     try:
         yield s
