@@ -222,7 +222,11 @@ def envelope(convert: Converter) -> dict[str, Any]:
     declared["application_id"] = page.always(fields.String(allow_none=True))
     declared["data"] = page.always(fields.Dict())
     schema = convert.object_of(declared, "What every published message and every get_notifications item looks like.")
-    for name, meaning in page.ENVELOPE_MEANING.items():
+    meanings = page.ENVELOPE_MEANING | {  # the page's words, where they point elsewhere on the page
+        "event_id": "the event's id, a UUID (version 5) from the installation, source, aggregate_id and aggregate_version: "
+                    "the same on every republish; also the AMQP message_id",
+        "data": "the event's own fields: the message's schema"}
+    for name, meaning in meanings.items():
         schema["properties"][name]["description"] = meaning.replace("`", "")
     return schema
 

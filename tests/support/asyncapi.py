@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "asyncapi.yaml"
@@ -63,7 +63,7 @@ class Payloads:
         if name not in self.types:
             return [f"{where}: no message {name!r} in docs/asyncapi.yaml"]
         return [f"{where} {'/'.join(map(str, e.absolute_path))}: {e.message}"
-                for e in self.validator(name).iter_errors(envelope)]
+                for e in self.validator(str(name)).iter_errors(envelope)]
 
 
 def envelope_problems(envelopes: Iterable[dict[str, Any]], document: dict[str, Any] | None = None) -> list[str]:
