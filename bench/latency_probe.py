@@ -10,7 +10,8 @@ Event timestamps cannot serve: the services run on the campaign's clock (a file)
 Run as its own process so that its polling neither waits for nor delays the benchmark's driver:
     python -m bench.latency_probe DATA_DIR upstream:downstream ... [--interval 0.001]
 It samples until its standard input closes or gives a line, then prints the samples as JSON
-({"up->down": [ms, ...]})."""
+({"up->down": [[ms to processed, ms to published by the upstream's relay], ...]}): the second
+splits the wait between the relay and the follower."""
 from __future__ import annotations
 
 import argparse
@@ -28,13 +29,14 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def sample(data_dir: Path, edges: list[tuple[str, str]], interval: float, gap: float,
-           stop: Callable[[], bool]) -> dict[str, list[float]]:
+           stop: Callable[[], bool]) -> dict[str, list[list[float]]]:
     services = {s for edge in edges for s in edge}
     dbs = {s: _connect(data_dir / f"{s}.sqlite") for s in services}
     baseline: dict[tuple[str, str], int | None] = {e: None for e in edges}  # upstream head when the edge went idle
     pending: dict[tuple[str, str], tuple[int, float]] = {}  # edge -> (position, seen at)
+    published: dict[tuple[str, str], float] = {}  # edge -> ms from the commit to the relay's record of it
     resume: dict[tuple[str, str], float] = {e: 0.0 for e in edges}
-    out: dict[str, list[float]] = {f"{u}->{d}": [] for u, d in edges}
+    out: dict[str, list[list[float]]] = {f"{u}->{d}": [] for u, d in edges}  # [ms to processed, ms to published]
     while not stop():
         now = time.perf_counter()
         heads: dict[str, int] = {}
@@ -42,10 +44,14 @@ def sample(data_dir: Path, edges: list[tuple[str, str]], interval: float, gap: f
             up, down = edge
             if edge in pending:
                 position, seen = pending[edge]
+                if edge not in published:
+                    relayed = dbs[up].execute(f"SELECT position FROM {up}_relay_positions WHERE channel = 'amqp'").fetchone()
+                    if relayed is not None and relayed[0] >= position:
+                        published[edge] = (now - seen) * 1000
                 row = dbs[down].execute(f"SELECT notification_id FROM {down}_tracking WHERE application_name = ?",
                                         (up,)).fetchone()
                 if row is not None and row[0] >= position:
-                    out[f"{up}->{down}"].append((now - seen) * 1000)
+                    out[f"{up}->{down}"].append([(now - seen) * 1000, published.pop(edge, (now - seen) * 1000)])
                     del pending[edge]
                     baseline[edge], resume[edge] = None, now + gap
                 continue
