@@ -108,9 +108,9 @@ class System:
         service.call("change_password", token, [{"old_password": PROVINCE_INITIAL, "new_password": PROVINCE[1]}])
         store.close()
 
-    def start(self, module: str, probe: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    def start(self, module: str, probe: str, wait: float = 30.0, **extra_env: str) -> subprocess.Popen[bytes]:
         process = self._launch(module, **extra_env)
-        self._await(process, module, probe)
+        self._await(process, module, probe, wait)
         return process
 
     def _launch(self, module: str, **extra_env: str) -> subprocess.Popen[bytes]:
@@ -123,10 +123,10 @@ class System:
         self.log_files[process.pid] = Path(log.name)
         return process
 
-    def _await(self, process: subprocess.Popen[bytes], module: str, probe: str) -> None:
+    def _await(self, process: subprocess.Popen[bytes], module: str, probe: str, wait: float = 30.0) -> None:
         """Until the service answers `probe` over the broker (a typed refusal is an answer)."""
         service, method = probe.split(".")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while True:
             try:
                 with cluster(self.amqp_uri, timeout=2) as c:
@@ -145,15 +145,16 @@ class System:
 
         return f"{TEST_SERVICES[name]}:Service" if name in TEST_SERVICES else nameko_target(name)
 
-    def start_service(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
-        """A service of the topology (or of TEST_SERVICES), once it answers over the broker."""
-        return self.start(self._target(name), f"{name}.health", **extra_env)
+    def start_service(self, name: str, wait: float = 30.0, **extra_env: str) -> subprocess.Popen[bytes]:
+        """A service of the topology (or of TEST_SERVICES), once it answers over the broker (within
+        `wait` seconds, else RuntimeError with a diagnosis)."""
+        return self.start(self._target(name), f"{name}.health", wait, **extra_env)
 
-    def start_services(self, *names: str) -> list[subprocess.Popen[bytes]]:
+    def start_services(self, *names: str, wait: float = 30.0) -> list[subprocess.Popen[bytes]]:
         """Several services started at once (their start-up overlaps), once each answers."""
         launched = [(name, self._launch(self._target(name))) for name in names]
         for name, process in launched:
-            self._await(process, self._target(name), f"{name}.health")
+            self._await(process, self._target(name), f"{name}.health", wait)
         return [process for _, process in launched]
 
     def stop(self, process: subprocess.Popen[bytes], kill: bool = False) -> None:
