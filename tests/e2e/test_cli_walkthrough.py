@@ -207,4 +207,5 @@ def test_the_client_walks_an_enterprise_to_a_submitted_application_and_reviewers
     assert alone.returncode == 0 and alone.stdout.strip().endswith("OK"), alone.stdout + alone.stderr
     # Every event this run published, as the ledger holds it, is a message docs/asyncapi.yaml describes.
     exported = json.loads((system.tmp / "ledger.json").read_text(encoding="utf-8"))["entries"]
-    assert envelope_problems(json.loads(e["canonical"])["envelope"] for e in exported) == []
+    envelopes = [json.loads(e["canonical"])["envelope"] for e in exported]
+    assert envelopes and envelope_problems(envelopes) == []
