@@ -183,8 +183,9 @@ def run_forever(container: Any, interval: float, job: Callable[[], Any], name: s
 
 
 class Wake:
-    """Wake-ups for one follower's pulling thread. Any number of prompts while it pulls leave one
-    wake-up, so it pulls once more afterwards and nothing a prompt announced is missed."""
+    """Wake-ups for one background thread (a follower's pulls, the relay's publishing). Any number
+    of wake-ups while it works leave one, so it works once more afterwards and nothing a wake-up
+    announced is missed."""
 
     def __init__(self) -> None:
         self._pending: LightQueue = LightQueue(maxsize=1)
@@ -285,11 +286,16 @@ class UpstreamLog:
 class Caller:
     """One worker's view of the running service: calls go through the pipeline with its token."""
 
-    def __init__(self, pipeline: Pipeline[Any], token: str | None, wakes: dict[str, Wake]) -> None:
+    def __init__(self, pipeline: Pipeline[Any], token: str | None, wakes: dict[str, Wake],
+                 relay_wake: Wake | None = None) -> None:
         self.pipeline, self.token, self.wakes = pipeline, token, wakes
+        self.relay_wake = relay_wake
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return self.pipeline.call(name, self.token, args, kwargs)
+        answer = self.pipeline.call(name, self.token, args, kwargs)
+        if self.relay_wake is not None and isinstance(answer, dict) and answer.get("position") is not None:
+            self.relay_wake.set()  # a command recorded events: publish them now, not at the relay's next look
+        return answer
 
     def prompt(self, upstream: str, message: dict[str, Any]) -> None:
         """A message from the upstream wakes its follower's own thread, which pulls; the worker
@@ -325,6 +331,10 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
                      for upstream, table in follows.items()}
         self.runtime = Runtime(store, d.contract, relay, followers)
         self.wakes = {upstream: Wake() for upstream in follows}
+        # The relay looks every HBCLOUD_RELAY_SECONDS, and at once when this process recorded events:
+        # waiting for its next look was most of the time from an event's commit to its processing
+        # downstream (bench/bench_province.py, docs/performance.md).
+        self.relay_wake = Wake()
         self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()))
         self.settings = settings
         install_stack_dump()
@@ -332,12 +342,17 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
     def start(self) -> None:
         runtime, settings = self.runtime, self.settings
         assert runtime.relay is not None
-        run_forever(self.container, settings.relay_seconds, runtime.relay.publish_pending, "relay")
+        run_forever(self.container, settings.relay_seconds, runtime.relay.publish_pending, "relay",
+                    pause=self.relay_wake.wait)
         for upstream, follower in runtime.followers.items():  # at start, when prompted, and on a timer
-            run_forever(self.container, settings.catch_up_seconds, follower.catch_up, f"catch-up from {upstream}",
-                        pause=self.wakes[upstream].wait)
+            run_forever(self.container, settings.catch_up_seconds, functools.partial(self._catch_up, follower),
+                        f"catch-up from {upstream}", pause=self.wakes[upstream].wait)
         for timer in self.definition.timers:
             run_forever(self.container, timer.interval(settings), functools.partial(timer.job, runtime.store), timer.name)
+
+    def _catch_up(self, follower: Follower) -> None:
+        if follower.catch_up():
+            self.relay_wake.set()  # what processing recorded goes out now
 
     def stop(self) -> None:
         if self.runtime.relay is not None:
@@ -346,7 +361,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
             fetch.close()
 
     def get_dependency(self, worker_ctx: Any) -> Caller:
-        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER), self.wakes)
+        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER), self.wakes, self.relay_wake)
 
 
 class ReplySafeRpc(nameko_rpc.Rpc):  # type: ignore[misc]

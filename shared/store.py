@@ -198,4 +198,11 @@ class ServiceStore(Application):
                                  "notification_id", position)
 
     def tracked_position(self, upstream: str) -> int:
-        return self.process_recorder.max_tracking_id(upstream) or 0
+        """The last position of `upstream` processed here (0: none). One row per upstream (the tracking
+        write is an upsert); read with a Core select whose compiled form SQLAlchemy caches: the
+        library's ORM query cost milliseconds, and a follower asks before every page and on every prompt."""
+        table = self.process_recorder.tracking_table
+        with self.reading() as session:
+            found = session.execute(select(table.c.notification_id)
+                                    .where(table.c.application_name == upstream)).scalar()
+        return int(found or 0)
