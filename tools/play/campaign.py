@@ -64,7 +64,7 @@ DATES = {
     "recovery": "2019-07-01T09:00:00+08:00",
 }
 DOCUMENT = "冀工信两化〔2018〕600号"  # the announcement's document number (made up)
-EXPERTS = 7
+EXPERTS = 6
 CRITERIA_SHARE = {"results": 40, "advancement": 20, "practicality": 15, "replicability": 15, "breadth_depth": 10}
 JUSTIFICATIONS = {"results": "成本降低、效率提升有数据支撑", "advancement": "采用容器化和微服务架构",
                   "practicality": "贴合企业生产管理需要", "replicability": "同行业可复制推广", "breadth_depth": "核心业务系统上云"}
@@ -91,13 +91,15 @@ class Campaign:
     def __init__(self, portal: Portal, clock: Callable[[str], None], enterprises: int = 60, seed: str = "2018",
                  province: tuple[str, str] = ("province-admin", "Province-own-2018"),
                  province_password: str | None = "Change-me-2018", concurrency: int = 8,
-                 settings: dict[str, Any] | None = None, wait_seconds: float = 120.0) -> None:
+                 settings: dict[str, Any] | None = None, wait_seconds: float = 120.0, counties_per_unit: int = 1) -> None:
         """`province`: the province account and the password it ends with; `province_password` the one
-        it has now when that is another (the bootstrap account's, changed at the first sign-in)."""
+        it has now when that is another (the bootstrap account's, changed at the first sign-in).
+        `counties_per_unit`: how many counties of each unit the enterprises are in (each county is
+        one more bureau account, and issuing an account costs five password hashes)."""
         self.portal, self.set_clock, self.seed = portal, clock, seed
         self.settings = settings or forms.campaign_2018()
         self.code = self.settings["code"]
-        self.people = planning.plan(enterprises, seed)
+        self.people = planning.plan(enterprises, seed, counties_per_unit)
         self.concurrency, self.wait_seconds = concurrency, wait_seconds
         self.province = Account(province[0], province[1])
         self._province_initial = province_password

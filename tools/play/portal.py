@@ -53,6 +53,7 @@ class Account:
     role: str = ""
     account_id: str = ""
     token: str | None = None
+    lock: Any = field(default_factory=lambda: eventlet.semaphore.Semaphore(1), repr=False, compare=False)
 
 
 @dataclass
@@ -168,15 +169,16 @@ class Portal:
         while attempt < self.attempts:
             attempt += 1
             self.stats.attempts += 1
-            if account is not None and account.token is None:
-                self.sign_in(account)
+            token = self._token_of(account) if account is not None else None
             try:
-                return self._once(account.token if account else None, service, method, args, kwargs)
+                return self._once(token, service, method, args, kwargs)
             except NotAuthenticated as e:
                 if account is None or signed_in_again or e.details.get("reason") not in RENEWABLE:
                     self.stats.typed_errors[e.payload["code"]] += 1
                     raise
-                account.token, signed_in_again = None, True  # the service clock moved past the token
+                self._token_of(account, stale=token)  # the service clock moved past the token
+                signed_in_again = True
+                attempt -= 1
                 continue
             except ServiceError as e:
                 if isinstance(e, RateLimited) and time.monotonic() < limited_until:
@@ -214,6 +216,17 @@ class Portal:
         self.stats.retries += 1
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         eventlet.sleep(delay * random.uniform(0.5, 1.0))
+
+    def _token_of(self, account: Account, stale: str | None = None) -> str | None:
+        """The account's token, signing in when it has none or still has `stale` (one sign-in for
+        the green threads that found the same token expired at once)."""
+        if account.token is not None and account.token != stale:
+            return account.token
+        with account.lock:
+            if account.token is None or account.token == stale:
+                account.token = None
+                self.sign_in(account)
+        return account.token
 
     def sign_in(self, account: Account) -> dict[str, Any]:
         """Signs in with `account.password`; answers the account as `login` describes it."""
