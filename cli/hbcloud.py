@@ -498,26 +498,34 @@ def cmd_audit_consistency(a: argparse.Namespace) -> None:
 
 def cmd_audit_replay(a: argparse.Namespace) -> None:
     """An application's whole history across every service, as a readable timeline (--json: as answered)."""
-    from datetime import datetime
-
-    from shared.clock import SHANGHAI
-
     as_of = {k: v for k, v in (("at", a.at), ("seq", a.seq), ("source", a.source), ("position", a.position)) if v}
     answer = audit(lambda s: s.replay_application(a.application_id, as_of))
     if a.json:
         show(answer)
         return
+    for line in timeline_lines(answer):
+        print(line)
+    if "as_of" in answer:
+        show({"as_of": answer["as_of"]})
+
+
+def timeline_lines(answer: dict[str, Any]) -> list[str]:
+    """A replay (`replay_application`'s answer) as readable lines, one per step and its reason."""
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI
+
+    lines = []
     for step in answer["timeline"]:
         at = datetime.fromisoformat(step["at"]).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         actor = f"{step['actor']['role']} {step['actor']['id'][:8]}"
         rule = f"  rule {step['rule']}" if step["rule"] else ""
-        print(f"{at}  {step['type']:<42} {actor:<20}{rule}  [{step['source']}@{step['position']} · ledger #{step['ledger_seq']}]")
+        lines.append(f"{at}  {step['type']:<42} {actor:<20}{rule}  [{step['source']}@{step['position']} · ledger #{step['ledger_seq']}]")
         if step["reason"]:
             reason = "；".join(step["reason"]) if isinstance(step["reason"], list) else step["reason"]
-            print(f"{'':18}reason: {reason}")
-    print(f"{answer['steps']} steps")
-    if "as_of" in answer:
-        show({"as_of": answer["as_of"]})
+            lines.append(f"{'':18}reason: {reason}")
+    lines.append(f"{answer['steps']} steps")
+    return lines
 
 
 def cmd_spot_check(a: argparse.Namespace) -> None:

@@ -134,6 +134,10 @@ def _contracts(provider: Provider, rng: random.Random, late_start: bool) -> list
               "total_amount": f"{fee_2018}.00", "annual_fee": f"{fee_2018}.00"}
     if late_start:  # first on the cloud in September 2018: fewer than three months by the reference date
         return [second | {"signed_on": "2018-09-10", "term_start": "2018-09-15", "term_end": "2019-09-14"}]
+    if rng.random() < 0.6:  # one contract of two years, still in force on the reference date
+        return [{"contract_id": "c2017", "provider_name": provider.name, "number": f"HT-2017-{rng.randint(1, 999):03d}",
+                 "signed_on": "2017-04-20", "term_start": "2017-05-01", "term_end": "2019-04-30",
+                 "total_amount": f"{2 * fee_2017}.00", "annual_fee": f"{fee_2017}.00"}]
     return [{"contract_id": "c2017", "provider_name": provider.name, "number": f"HT-2017-{rng.randint(1, 999):03d}",
              "signed_on": "2017-04-20", "term_start": "2017-05-01", "term_end": "2018-04-30",
              "total_amount": f"{fee_2017}.00", "annual_fee": f"{fee_2017}.00"}, second]
@@ -165,7 +169,8 @@ def plan(n: int, seed: str = "2018", counties_per_unit: int = 2) -> list[Enterpr
         county = rng.choice(chosen_counties[unit["code"]])
         provider = rng.choice(PROVIDERS)
         short = unit["name"].removesuffix("市").removesuffix("新区")
-        name = f"{short}{county['name'].rstrip('区县市') or county['name']}{rng.choice(WORDS)}{serial:04d}{rng.choice(SUFFIX)}"
+        place = "" if county["name"].startswith(short) else county["name"].rstrip("区县市") or county["name"]
+        name = f"{short}{place}{rng.choice(WORDS)}{serial:04d}{rng.choice(SUFFIX)}"
         people.append(Enterprise(
             serial=serial, username=f"ent{serial:05d}", password=f"Ent-pass-{serial:05d}",
             uscc=forms.uscc(county["code"], serial), name=name, unit_code=unit["code"], unit_name=unit["name"],
