@@ -28,14 +28,15 @@ class Chaos(threading.Thread):
     """First round: every service killed once, in a random order, with the broker outage at a random
     place among the first kills (so it comes mid-campaign); then random kills until `stop()`. Each
     kill is followed by a pause of `pause` seconds (uniform) and a restart awaited until the service
-    answers; `gap` seconds (uniform) pass between faults."""
+    answers; `gap` seconds (uniform) pass between the first round's faults, `later_gap` between later ones."""
 
     def __init__(self, system: System, broker: OwnBroker, processes: dict[str, subprocess.Popen[bytes]], rng: random.Random,
                  gap: tuple[float, float] = (0.5, 3.0), pause: tuple[float, float] = (0.2, 2.5),
-                 outage: tuple[float, float] = (10.0, 15.0), probe: "PortalProbe | None" = None) -> None:
+                 outage: tuple[float, float] = (10.0, 15.0), later_gap: tuple[float, float] = (3.0, 10.0),
+                 probe: "PortalProbe | None" = None) -> None:
         super().__init__(name="chaos", daemon=True)
         self.system, self.broker, self.processes, self.rng = system, broker, processes, rng
-        self.gap, self.pause, self.outage, self.probe = gap, pause, outage, probe
+        self.gap, self.pause, self.outage, self.later_gap, self.probe = gap, pause, outage, later_gap, probe
         first = list(processes)
         rng.shuffle(first)
         first.insert(rng.randint(1, 2), BROKER)
@@ -62,8 +63,8 @@ class Chaos(threading.Thread):
             for target in self.first_round:
                 self._sleep(self.rng.uniform(*self.gap))
                 self._broker_outage() if target == BROKER else self._kill(target)
-            while not self._halt.is_set():
-                self._sleep(self.rng.uniform(*self.gap))
+            while not self._halt.is_set():  # sparser: each restart costs the campaign seconds of CPU
+                self._sleep(self.rng.uniform(*self.later_gap))
                 if not self._halt.is_set():
                     self._kill(self.rng.choice(sorted(self.processes)))
         except BaseException as e:  # the test reports it, with the schedule so far
@@ -136,6 +137,11 @@ class PortalProbe:
             self.hung = True
             self.process.kill()
             self.process.wait()
+
+    def close(self) -> None:
+        """Stopped if still running (the test ended before the outage did)."""
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
 
     @property
     def calls(self) -> list[Call]:

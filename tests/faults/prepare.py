@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any, Callable
 
 from shared.clock import FixedClock
+from shared.errors import ServiceError
 from tests.support.inprocess import Harness
-from tests.support.system import TOKEN_SECRET, System
+from tests.support.system import PROVINCE, TOKEN_SECRET, System
 from tools.play.campaign import DATES, Campaign, clock_file
 from tools.play.plan import Enterprise
 from tools.play.portal import Portal
@@ -30,6 +31,30 @@ class InProcessPortal(Portal):
         return self.harness.service.call(method, token, args, kwargs)
 
 
+class FaultPortal(Portal):
+    """The driver's portal, which also asks `settled` about a refusal that came without a failed
+    attempt before it. A service SIGKILLed after it committed a command and before it acknowledged
+    the request gets the request again from the broker once restarted; the repeat is refused (the
+    record moved on) and that refusal is the answer the caller receives, for a command that acted.
+    Commands with an idempotency key answer the first answer instead; the review steps take none.
+    `repeats` counts such refusals, each settled by reading the record."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.repeats: list[str] = []
+
+    def call(self, account: Any, service: str, method: str, *args: Any, key: str | None = None,
+             settled: Callable[[ServiceError], Any] | None = None, **kwargs: Any) -> Any:
+        try:
+            return super().call(account, service, method, *args, key=key, settled=settled, **kwargs)
+        except ServiceError as e:
+            outcome = settled(e) if settled is not None else None
+            if outcome is None:
+                raise
+            self.repeats.append(f"{service}.{method}: {e.payload['code']}")
+            return outcome
+
+
 def both_clocks(clock: FixedClock, set_file: Callable[[str], None]) -> Callable[[str], None]:
     def set_clock(instant: str) -> None:
         clock.set(datetime.fromisoformat(instant))
@@ -37,27 +62,53 @@ def both_clocks(clock: FixedClock, set_file: Callable[[str], None]) -> Callable[
     return set_clock
 
 
+PROCESSES = 2  # drafting is CPU work: one process per core of the machine the suite is sized for
+
+
 def prepared_campaign(system: System, enterprises: int, seed: str, concurrency: int, **portal: Any) -> Campaign:
     """A Campaign whose first stage is done and whose enterprises hold started, filled, unsubmitted
     applications; its portal is then an RPC Portal(**portal) on `system`'s broker. `system` must be
     bootstrapped and its services not yet started."""
-    from tests.support.system import PROVINCE
-
+    url = f"sqlite:///{system.settings().data_dir / 'application.sqlite'}"
     clock = FixedClock(datetime.fromisoformat(DATES["open"]))
-    harness = Harness(f"sqlite:///{system.settings().data_dir / 'application.sqlite'}", clock, secret=TOKEN_SECRET,
-                      bootstrap=False)
+    harness = Harness(url, clock, secret=TOKEN_SECRET, bootstrap=False)
     campaign = Campaign(InProcessPortal(harness), clock=both_clocks(clock, clock_file(system.clock_file)),
                         enterprises=enterprises, seed=seed, province=PROVINCE, province_password=None, concurrency=1)
     try:
         campaign.open_campaign()
         campaign.clock("apply")
-        for e in campaign.people:
-            draft(campaign, e)
     finally:
         harness.store.close()
-    campaign.portal = Portal(system.amqp_uri, pool_size=concurrency, **portal)
+    drafted = drafts(url, enterprises, seed)
+    for e in campaign.people:
+        e.application_id = drafted[e.username]
+    campaign.portal = FaultPortal(system.amqp_uri, pool_size=concurrency, **portal)
     campaign.concurrency = concurrency
     return campaign
+
+
+def drafts(url: str, enterprises: int, seed: str) -> dict[str, str]:
+    """Every planned enterprise's draft, made by PROCESSES processes at once on the same store:
+    username -> application id."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    shares = [range(k, enterprises, PROCESSES) for k in range(PROCESSES)]
+    with ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn")) as pool:
+        made = pool.map(_draft_share, [url] * PROCESSES, [enterprises] * PROCESSES, [seed] * PROCESSES, shares)
+        return {username: app_id for share in made for username, app_id in share.items()}
+
+
+def _draft_share(url: str, enterprises: int, seed: str, indices: range) -> dict[str, str]:
+    harness = Harness(url, FixedClock(datetime.fromisoformat(DATES["apply"])), secret=TOKEN_SECRET, bootstrap=False)
+    campaign = Campaign(InProcessPortal(harness), clock=lambda instant: None, enterprises=enterprises, seed=seed,
+                        province=PROVINCE, province_password=None, concurrency=1)
+    try:
+        for i in indices:
+            draft(campaign, campaign.people[i])
+        return {campaign.people[i].username: str(campaign.people[i].application_id) for i in indices}
+    finally:
+        harness.store.close()
 
 
 def draft(campaign: Campaign, e: Enterprise) -> None:

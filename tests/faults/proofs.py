@@ -138,13 +138,14 @@ def _rows(path: Path, tables: list[str]) -> dict[str, Counter[tuple[Any, ...]]]:
         db.close()
 
 
-def read_models_match_rebuild(data: Path, copy: Path, settings: Any) -> tuple[list[str], dict[str, int]]:
+def read_models_match_rebuild(data: Path, copy: Path, settings: Any,
+                              services: Iterable[str] = SERVICES) -> tuple[list[str], dict[str, int]]:
     """Each service's store copied (sqlite3's backup: consistent even beside a writer), its read
     models rebuilt on the copy from its own log, and every row compared with the row the running
     service had written. `settings` opens the copies (HBCLOUD_DATA_DIR=copy)."""
     copy.mkdir(parents=True, exist_ok=True)
     problems, rows = [], {}
-    for service in SERVICES:
+    for service in services:
         d = definition(service)
         if not d.projections:
             continue

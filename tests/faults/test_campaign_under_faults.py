@@ -52,7 +52,9 @@ class Played:
         return self.campaign.results
 
     def outcome(self) -> dict[str, Any]:
-        return {"failures": self.campaign.failures[:10], "portal": self.campaign.portal.stats.as_dict()}
+        portal = self.campaign.portal
+        return {"failures": self.campaign.failures[:10], "portal": portal.stats.as_dict(),
+                "refusals_of_a_repeat_that_had_acted": getattr(portal, "repeats", [])}
 
 
 def test_a_campaign_survives_killed_services_and_a_killed_broker(tmp_path: Path, fault_broker: OwnBroker, fault_seed: int) -> None:
@@ -75,19 +77,24 @@ def test_a_campaign_survives_killed_services_and_a_killed_broker(tmp_path: Path,
                 + describe(chaos, {"stages": played.stages, "portal during the outage": probe.summary(), "timings": timings,
                                    "campaign": played.outcome(), "outcome": outcome, "killed": dict(chaos.killed)}))
 
+    def failed(what: str) -> str:
+        """A failure's message: what failed, the seed, the schedule of faults, what the campaign and
+        the portal saw, and the diagnosis (processes, queue depths, stacks, the tail of every log)."""
+        return f"{what}\n{report()}\n{system.diagnosis()}"
+
     try:
         chaos.start()
         outcome["campaign"] = played.run(chaos.now)
-        assert not played.campaign.failures, f"the campaign failed: {played.campaign.failures[:10]}\n{report()}"
+        assert not played.campaign.failures, failed(f"the campaign failed: {played.campaign.failures[:10]}")
         campaign_done = chaos.now()
         timings["campaign"] = time.monotonic() - began
         chaos.stop()
         chaos.join(timeout=300)
-        assert not chaos.is_alive() and chaos.error is None, f"the faults did not run to the end\n{report()}"
-        assert set(chaos.killed) == set(SERVICES), f"not every service was killed\n{report()}"
-        assert chaos.outage_span and chaos.outage_span[0] < campaign_done, f"the broker outage was not mid-campaign\n{report()}"
+        assert not chaos.is_alive() and chaos.error is None, failed("the faults did not run to the end")
+        assert set(chaos.killed) == set(SERVICES), failed("not every service was killed")
+        assert chaos.outage_span and chaos.outage_span[0] < campaign_done, failed("the broker outage was not mid-campaign")
         processes = chaos.processes
-        assert all(p.poll() is None for p in processes.values()), f"a service is down\n{report()}"
+        assert all(p.poll() is None for p in processes.values()), failed("a service is down")
 
         token = system.province_token()
         last: dict[str, Any] = {}
@@ -109,8 +116,15 @@ def test_a_campaign_survives_killed_services_and_a_killed_broker(tmp_path: Path,
         calls = probe.calls
         if not calls or probe.hung or any(not c.typed for c in calls) or max(c.seconds for c in calls) > PORTAL_TIMEOUT + PORTAL_SLACK:
             problems.append(f"the portal during the outage: {probe.summary()} (bound {PORTAL_TIMEOUT + PORTAL_SLACK:g} s)")
-        assert not problems, "\n".join(problems) + f"\n{report()}\n{system.diagnosis()}"
+        assert not problems, failed("\n".join(problems))
         print(report())
+    except AssertionError:
+        raise
+    except Exception as e:  # the campaign or a proof stopped with an error: the same report
+        raise AssertionError(failed(f"{type(e).__name__}: {e}")) from e
     finally:
         chaos.stop()
+        if chaos.is_alive():  # the test failed under way: no service is restarted after the system is closed
+            chaos.join(timeout=STARTUP + 60)
+        probe.close()
         system.close()
