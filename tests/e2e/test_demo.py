@@ -69,4 +69,5 @@ def test_the_demo_plays_the_2018_campaign_end_to_end_and_refuses_to_play_it_twic
 
     again = demo(system, timeout=60)
     assert again.returncode == 3 and "scripts/demo --fresh" in again.stderr
-    print(f"the demo with {ENTERPRISES} enterprises played in {played_in:.0f} s")
+    stages = "\n".join(line for line in out.splitlines() if re.match(r"\s+20\d\d-\d\d-\d\d \(", line))
+    print(f"the demo with {ENTERPRISES} enterprises played in {played_in:.0f} s:\n{stages}")

@@ -251,8 +251,10 @@ class Campaign:
         self.call(account, "application", "set_scenarios", app, form["scenarios"], key=k("scenarios"))
         for c in form["contracts"]:
             self.call(account, "application", "save_contract", app, c, key=k(f"contract-{c['contract_id']}"))
+        e.state["documents"] = []  # (document_id, kind): what the county checks
         for i, d in enumerate(form["documents"]):
-            self.call(account, "application", "attach_document", app, d, key=k(f"document-{i}"))
+            attached = self.call(account, "application", "attach_document", app, d, key=k(f"document-{i}"))
+            e.state["documents"].append((attached["document_id"], d["kind"]))
         self.call(account, "application", "give_pledge", app, form["pledge"])  # not idempotent; the same pledge again is harmless
 
     def submit(self, e: Enterprise, account: Account, step: str) -> None:
@@ -268,23 +270,17 @@ class Campaign:
     def _case(self, e: Enterprise, account: Account) -> dict[str, Any]:
         return dict(self.call(account, "review", "get_case", e.application_id))
 
-    def _wait_case(self, e: Enterprise, account: Account, stage: str, round_: int = 1) -> dict[str, Any]:
-        def ready() -> dict[str, Any] | None:
-            try:
-                case = self._case(e, account)
-            except NotFound:
-                return None
-            return case if (case["stage"], case["status"], case["round"]) == (stage, "open", round_) else None
-        return dict(self.wait(ready, f"{e.username}'s case open at {stage}, round {round_}"))
+    def _review_step(self, e: Enterprise, account: Account, method: str, data: dict[str, Any], stage: str) -> Any:
+        """A review step, tried until the case is open at it: the review service follows the
+        application's log, so a fresh submission or resubmission reaches it a moment later."""
+        return self.eventually(lambda: self.call(account, "review", method, e.application_id, data,
+                                                 settled=self._moved_on(e, account, stage)),
+                               f"{e.username}'s case open at the {stage} step")
 
-    def _confirm(self, e: Enterprise, round_: int = 1) -> None:
-        account = self.provider_account(e)
-        case = self._wait_case(e, account, "provider", round_)
+    def _confirm(self, e: Enterprise) -> None:
         ok = {"confirmed": True, "remark": ""}
-        items = {"first_cloud_date": ok, "content": ok, "results": ok,
-                 "contracts": {c["contract_id"]: ok for c in case["content"]["contracts"]}}
-        self.call(account, "review", "provider_answer", e.application_id, {"items": items, "remarks": "合同及金额属实"},
-                  settled=self._moved_on(e, account, "provider"))
+        items = {"first_cloud_date": ok, "content": ok, "results": ok, "contracts": {c["contract_id"]: ok for c in e.contracts}}
+        self._review_step(e, self.provider_account(e), "provider_answer", {"items": items, "remarks": "合同及金额属实"}, "provider")
 
     def _moved_on(self, e: Enterprise, account: Account, stage: str) -> Callable[[ServiceError], Any]:
         """For a review step retried after a lost answer: the case has left `stage`, so it acted."""
@@ -302,22 +298,17 @@ class Campaign:
         self.results["provider_confirm"] = {"confirmed": len(self.submitted)}
         return self.results["provider_confirm"]
 
-    def _county_pass(self, e: Enterprise, round_: int = 1) -> None:
-        account = self.county_account(e)
-        case = self._wait_case(e, account, "county", round_)
-        checklist = {d["document_id"]: {"matches_original": True, "remark": ""} for d in case["content"]["documents"]}
-        self.call(account, "review", "county_review", e.application_id,
-                  {"checklist": checklist, "complete": True, "local_industrial_enterprise": True, "decision": "pass",
-                   "remarks": "原件已审，与系统提交复印件一致"}, settled=self._moved_on(e, account, "county"))
+    def _county_pass(self, e: Enterprise) -> None:
+        checklist = {doc: {"matches_original": True, "remark": ""} for doc, _ in e.state["documents"]}
+        self._review_step(e, self.county_account(e), "county_review",
+                          {"checklist": checklist, "complete": True, "local_industrial_enterprise": True, "decision": "pass",
+                           "remarks": "原件已审，与系统提交复印件一致"}, "county")
 
     def _county_return(self, e: Enterprise) -> None:
-        account = self.county_account(e)
-        case = self._wait_case(e, account, "county")
-        checklist = {d["document_id"]: {"matches_original": d["kind"] != "invoice", "remark": ""}
-                     for d in case["content"]["documents"]}
-        self.call(account, "review", "county_review", e.application_id,
-                  {"checklist": checklist, "complete": True, "local_industrial_enterprise": True, "decision": "return",
-                   "reasons": ["发票复印件不清晰，请重新上传"]}, settled=self._moved_on(e, account, "county"))
+        checklist = {doc: {"matches_original": kind != "invoice", "remark": ""} for doc, kind in e.state["documents"]}
+        self._review_step(e, self.county_account(e), "county_review",
+                          {"checklist": checklist, "complete": True, "local_industrial_enterprise": True, "decision": "return",
+                           "reasons": ["发票复印件不清晰，请重新上传"]}, "county")
         e.state["returned"] = True
 
     def _resubmit(self, e: Enterprise) -> None:
@@ -325,12 +316,13 @@ class Campaign:
         self.wait(lambda: self.call(account, "application", "get_application", e.application_id)["status"] == "returned",
                   f"{e.username}'s application back for correction")
         invoice = next(d for d in e.form()["documents"] if d["kind"] == "invoice")
-        self.call(account, "application", "attach_document", e.application_id,
-                  invoice | {"filename": "清晰发票.pdf", "content_base64": forms.b64(forms.real_pdf(f"invoice {e.serial}"))},
-                  key=self.key("document-again", e.username))
+        again = self.call(account, "application", "attach_document", e.application_id,
+                          invoice | {"filename": "清晰发票.pdf", "content_base64": forms.b64(forms.real_pdf(f"invoice {e.serial}"))},
+                          key=self.key("document-again", e.username))
+        e.state["documents"].append((again["document_id"], "invoice"))
         self.submit(e, account, "resubmit")
-        self._confirm(e, round_=2)
-        self._county_pass(e, round_=2)
+        self._confirm(e)  # the second round
+        self._county_pass(e)
 
     def county_review(self, progress: Progress = _noop) -> dict[str, Any]:
         """县级审核: most pass; some are returned for correction, corrected and resubmitted, and go
@@ -380,14 +372,10 @@ class Campaign:
         to_review = [e for e in self.submitted if e.fate != LAPSED]
 
         def one(e: Enterprise) -> None:
-            account = self.accounts[f"city-{e.unit_code}"]
-            round_ = e.state.get("round", 1)
-            self._wait_case(e, account, "city", round_)
             decline = e.fate == DECLINED
-            self.call(account, "review", "city_review", e.application_id,
-                      {"decision": "decline" if decline else "recommend",
-                       "opinion": "上云投入与成效不够突出，暂不推荐" if decline else "上云成效显著，同意推荐"},
-                      settled=self._moved_on(e, account, "city"))
+            self._review_step(e, self.accounts[f"city-{e.unit_code}"], "city_review",
+                              {"decision": "decline" if decline else "recommend",
+                               "opinion": "上云投入与成效不够突出，暂不推荐" if decline else "上云成效显著，同意推荐"}, "city")
             e.state["recommended"] = not decline
         self.each("city_review", to_review, one, progress)
         self.clock("lapse")
@@ -527,9 +515,9 @@ class Campaign:
             return check
 
         def one(e: Enterprise) -> None:
-            ent = self.enterprise_account(e)
-            self.eventually(lambda: case_of(e, ent), f"{e.username}'s subsidy case")
-            printed = self.call(ent, "subsidy", "print_dossier", e.application_id)
+            ent = self.enterprise_account(e)  # the award opens its case a moment after the announcement
+            printed = self.eventually(lambda: self.call(ent, "subsidy", "print_dossier", e.application_id),
+                                      f"{e.username}'s subsidy case")
             self.call(ent, "subsidy", "give_filing_details", e.application_id,
                       {"payee": {"name": e.name, "bank": "中国工商银行河北省分行", "account": f"0402{e.serial:012d}"},
                        "invoices": e.invoices()}, key=self.key("filing-details", e.username))

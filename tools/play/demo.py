@@ -149,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:  # a file or a pipe: wide enough for the tables and the replay's lines
         console = Console(width=200)
-    portal = Portal(settings_from_env().amqp_uri, pool_size=args.concurrency, attempts=4)
+    # as many password-hashing calls at once as the services hash at once (the same setting)
+    hashing = int(os.environ.get("HBCLOUD_PASSWORD_HASH_CONCURRENCY", "1"))
+    portal = Portal(settings_from_env().amqp_uri, pool_size=args.concurrency, attempts=4, hashing=min(hashing, args.concurrency))
     campaign = Campaign(portal, clock=clock_file(clock_path()), enterprises=args.enterprises, seed=args.seed,
                         province=(args.province_user, args.province_password),
                         province_password=args.bootstrap_password or None, concurrency=args.concurrency)
