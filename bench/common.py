@@ -84,7 +84,7 @@ def raw_log_read_rate(path: Path, table: str, page: int = 1000) -> tuple[int, fl
 
 def start_echo(system: Any) -> None:
     """The bare nameko service (bench/echo_service.py) beside the system's, once it answers."""
-    system.start("bench.echo_service:Echo", "bench_echo.ping")
+    system.start("bench.echo_service:Echo", "bench_echo.ping", wait=120)
 
 
 def bare_round_trips(uri: str, calls: int, warm_up: int = 50) -> list[float]:
