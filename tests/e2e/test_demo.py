@@ -12,8 +12,8 @@ import time
 
 from tests.support.system import PROVINCE, ROOT, System
 
-# The demo plays 60 by default; 20 still reach every unit and every story, within the test's time.
-ENTERPRISES = int(os.environ.get("HBCLOUD_DEMO_TEST_ENTERPRISES", "20"))
+# The demo plays 60 by default; 16 still reach every unit and every story, within the test's time.
+ENTERPRISES = int(os.environ.get("HBCLOUD_DEMO_TEST_ENTERPRISES", "16"))
 
 
 def demo(system: System, *args: str, timeout: float = float(os.environ.get("HBCLOUD_DEMO_TEST_SECONDS", "140"))

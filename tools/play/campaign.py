@@ -20,6 +20,8 @@ Use (the process must be eventlet-patched first, as for any nameko standalone cl
     c.subsidy(progress)              # dossier, filing details, stamps, filing, calculation, approval, payment
     c.audit(progress)                # 抽查, a finding of fraud, the decision and its four consequences, a recovery
     c.summary()                      # the announced list, the roster, the ledger head, the replayed application
+    c.verify_ledger()                # verify_ledger and reconcile, once the audit service has followed everything
+    # or: c.run(lambda stage: progress)  every stage in order (STAGES)
 
 `progress(done, total)` is called as each item of a stage finishes (`total` may change within a
 stage, e.g. the second round of returned applications). Each stage answers a dict of what it did,
@@ -27,8 +29,14 @@ and everything is also kept on the Campaign (`c.people`: the planned enterprises
 application ids and what happened; `c.failures`: (stage, subject, error) of items that failed
 without stopping the stage). Every command carries an idempotency key made of the seed, the step
 and the subject, where the command takes one; the others are retried only when a retry's refusal
-shows the first attempt acted (`Portal.call(..., settled=...)`). `concurrency` green threads run
-each stage's items; nothing but one small record per enterprise is held.
+shows the first attempt acted (`Portal.call(..., settled=...)`); creating what exists already (a
+registration, the campaign, a pool member) is taken as done, and issued accounts whose first answer
+was lost get their password reset (the driver itself is not resumable mid-stage: replay a campaign
+on a fresh system).
+A refusal that only says another service has not followed yet (`not_found`, `invalid_state` before
+a case reaches a step) is tried again for up to `wait_seconds`: those polls are counted in
+`portal.stats.typed_errors` like any refusal the portal saw. `concurrency` green threads run each
+stage's items; nothing but one small record per enterprise is held.
 
 Everything is decided by the seed (tools/play/plan.py): which enterprises fail which rule, their
 unit, county, industry, categories and provider, the experts' scores, which sheet is the fraud."""
@@ -155,6 +163,15 @@ class Campaign:
                     raise
                 eventlet.sleep(0.3)
 
+    @staticmethod
+    def already(create: Callable[[], T], existing: T) -> T:
+        """Creates something unique (a campaign, a pool member, a registration); `existing` when it
+        exists already, so a rerun of the same seed or a retry that acted goes on."""
+        try:
+            return create()
+        except Conflict:
+            return existing
+
     def wait(self, predicate: Callable[[], Any], what: str) -> Any:
         return self.portal.wait_until(predicate, what, timeout=self.wait_seconds)
 
@@ -198,12 +215,13 @@ class Campaign:
         if self._province_initial and self._province_initial != self.province.password:
             self.portal.first_sign_in(self.province, self._province_initial)
         self.portal.sign_in(self.province)
-        opened = self.call(self.province, "application", "open_campaign", self.settings,
-                           settled=lambda e: {"code": self.code} if isinstance(e, Conflict) else None)
+        # `conflict` here means it exists already (an earlier run of this seed, or a retry that acted)
+        opened = self.already(lambda: self.call(self.province, "application", "open_campaign", self.settings),
+                              {"code": self.code})
         for p in planning.PROVIDERS:
-            self.call(self.province, "application", "add_provider",
-                      {"provider_id": p.provider_id, "name": p.name, "uscc": p.uscc, "reason": "入选供给资源池"},
-                      settled=lambda e: {} if isinstance(e, Conflict) else None)
+            self.already(lambda: self.call(self.province, "application", "add_provider",
+                                           {"provider_id": p.provider_id, "name": p.name, "uscc": p.uscc,
+                                            "reason": "入选供给资源池"}), {})
         units = {e.unit_code for e in self.people}
         counties = {e.county_code for e in self.people if e.county_code != e.unit_code}
         to_issue: list[tuple[str, str, dict[str, Any]]] = []
@@ -225,9 +243,9 @@ class Campaign:
         self.clock("apply")
 
         def one(e: Enterprise) -> None:
-            self.call(None, "application", "register_enterprise",
-                      {"username": e.username, "password": e.password, "uscc": e.uscc, "name": e.name,
-                       "county_code": e.county_code}, settled=lambda err: {} if isinstance(err, Conflict) else None)
+            self.already(lambda: self.call(None, "application", "register_enterprise",
+                                           {"username": e.username, "password": e.password, "uscc": e.uscc, "name": e.name,
+                                            "county_code": e.county_code}), {})
             account = self.enterprise_account(e)
             e.application_id = self.call(account, "application", "start_application", self.code,
                                          key=self.key("start", e.username))["application_id"]
