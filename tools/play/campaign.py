@@ -76,6 +76,7 @@ EXPERTS = 6
 CRITERIA_SHARE = {"results": 40, "advancement": 20, "practicality": 15, "replicability": 15, "breadth_depth": 10}
 JUSTIFICATIONS = {"results": "成本降低、效率提升有数据支撑", "advancement": "采用容器化和微服务架构",
                   "practicality": "贴合企业生产管理需要", "replicability": "同行业可复制推广", "breadth_depth": "核心业务系统上云"}
+STEPS = ("provider", "county", "city")  # a review case's steps, in order
 SELF_RECOVERING = (NotFound, InvalidState)  # what a follower not yet caught up answers
 
 
@@ -301,12 +302,17 @@ class Campaign:
         self._review_step(e, self.provider_account(e), "provider_answer", {"items": items, "remarks": "合同及金额属实"}, "provider")
 
     def _moved_on(self, e: Enterprise, account: Account, stage: str) -> Callable[[ServiceError], Any]:
-        """For a review step retried after a lost answer: the case has left `stage`, so it acted."""
+        """For a review step whose retry is refused: it acted if the case, in the application's
+        current round, is past `stage` or ended at it (returned, rejected, recommended, declined); a
+        case still before `stage`, or in an earlier round, has not got there yet."""
         def check(error: ServiceError) -> Any:
             if not isinstance(error, InvalidState):
                 return None
             case = self._case(e, account)
-            return case if case["stage"] != stage or case["status"] != "open" else None
+            if case["round"] != e.state.get("round", 1):
+                return None
+            at, wanted = STEPS.index(case["stage"]), STEPS.index(stage)
+            return case if at > wanted or (at == wanted and case["status"] != "open") else None
         return check
 
     def provider_confirm(self, progress: Progress = _noop) -> dict[str, Any]:
