@@ -10,7 +10,10 @@ import pytest
 
 from tests.support.own_broker import OwnBroker, own_broker
 
-NODE, PORT = "hbfaults@localhost", 5698  # not the broker-crash tests' 5699: the two never collide
+# Not the broker-crash tests' 5699: the two never collide. HBCLOUD_FAULT_BROKER_PORT runs another
+# copy of the suite beside this one (its node is named after the port).
+PORT = int(os.environ.get("HBCLOUD_FAULT_BROKER_PORT", "5698"))
+NODE = "hbfaults@localhost" if PORT == 5698 else f"hbfaults{PORT}@localhost"
 
 
 @pytest.fixture(scope="session")

@@ -81,15 +81,16 @@ def prepared_campaign(system: System, enterprises: int, seed: str, concurrency: 
         harness.store.close()
     drafted = drafts(url, enterprises, seed)
     for e in campaign.people:
-        e.application_id = drafted[e.username]
+        e.application_id, state = drafted[e.username]
+        e.state.update(state)  # what the driver noted while filling (e.g. the attached documents' ids)
     campaign.portal = FaultPortal(system.amqp_uri, pool_size=concurrency, **portal)
     campaign.concurrency = concurrency
     return campaign
 
 
-def drafts(url: str, enterprises: int, seed: str) -> dict[str, str]:
+def drafts(url: str, enterprises: int, seed: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every planned enterprise's draft, made by PROCESSES processes at once on the same store:
-    username -> application id."""
+    username -> (application id, what the driver noted of it)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
@@ -99,14 +100,15 @@ def drafts(url: str, enterprises: int, seed: str) -> dict[str, str]:
         return {username: app_id for share in made for username, app_id in share.items()}
 
 
-def _draft_share(url: str, enterprises: int, seed: str, indices: range) -> dict[str, str]:
+def _draft_share(url: str, enterprises: int, seed: str, indices: range) -> dict[str, tuple[str, dict[str, Any]]]:
     harness = Harness(url, FixedClock(datetime.fromisoformat(DATES["apply"])), secret=TOKEN_SECRET, bootstrap=False)
     campaign = Campaign(InProcessPortal(harness), clock=lambda instant: None, enterprises=enterprises, seed=seed,
                         province=PROVINCE, province_password=None, concurrency=1)
     try:
         for i in indices:
             draft(campaign, campaign.people[i])
-        return {campaign.people[i].username: str(campaign.people[i].application_id) for i in indices}
+        return {campaign.people[i].username: (str(campaign.people[i].application_id), campaign.people[i].state)
+                for i in indices}
     finally:
         harness.store.close()
 
