@@ -47,11 +47,7 @@ QUEUES = _queues()
 
 
 def _amqp_uri() -> str:
-    uri = os.environ.get("HBCLOUD_TEST_AMQP_URI") or os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672//"
-    worker = os.environ.get("PYTEST_XDIST_WORKER")  # tests run in parallel (pytest -n): a virtual host each,
-    if worker and not uri.endswith("/"):  # since every System uses the services' fixed queue names
-        uri = f"{uri}_{worker}"  # scripts/test makes <vhost>_gw0 ... beside <vhost>
-    return uri
+    return os.environ.get("HBCLOUD_TEST_AMQP_URI") or os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672//"
 
 
 @pytest.fixture(scope="session")
