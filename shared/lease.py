@@ -18,6 +18,7 @@ import time
 import uuid
 from typing import Any, Callable
 
+from eventsourcing.persistence import IntegrityError as StoredIntegrityError
 from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +34,26 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def gone(holder: str) -> bool:
+    """Whether a holder is a process of this host that no longer runs: a restarted service (a new
+    pid, or in a container the same pid 1 as its predecessor) takes over at once rather than
+    standing by for the rest of a dead process's lease. Other hosts' holders are left to expire."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # our own pid under another name: our predecessor
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class Lease:
     def __init__(self, store: Transactions, table: Table, channel: str, holder: str | None = None, *,
                  ttl: float = DEFAULT_TTL, now: Callable[[], float] = time.time) -> None:
@@ -46,7 +67,7 @@ class Lease:
         # SQL text, built once: it runs every time the lease is renewed or contested.
         self._take = text(
             f"UPDATE {name} SET holder = :holder, expires_at = :until "
-            f"WHERE channel = :channel AND (holder = :holder OR expires_at < :now)")
+            f"WHERE channel = :channel AND (holder = :holder OR expires_at < :now OR holder = :gone)")
         self._create = text(f"INSERT INTO {name} (channel, holder, expires_at) VALUES (:channel, :holder, :until)")
 
     def held(self) -> bool:
@@ -55,16 +76,19 @@ class Lease:
         now = self._now()
         if self._held_until - now > self.ttl / 2:
             return True
+        gone_holder = ""
         if self._held_until <= now:  # not ours (or lapsed): take it only if it is free
             row = self._read()
             if row is not None and row.holder != self.holder and row.expires_at >= now:
-                self._held_until, self.seen_holder = 0.0, row.holder
-                return False
-        return self._try_take(now)
+                if not gone(row.holder):
+                    self._held_until, self.seen_holder = 0.0, row.holder
+                    return False
+                gone_holder = row.holder
+        return self._try_take(now, gone_holder)
 
     def release(self) -> None:
         """On a clean stop: let a standby take over at once rather than after the ttl."""
-        if self._held_until > self._now():
+        if self._held_until > self._now():  # a database that is down raises: the lease then expires
             with self.store.transaction() as session:
                 session.execute(text(f"UPDATE {self.table.name} SET expires_at = 0 "
                                      "WHERE channel = :channel AND holder = :holder"),
@@ -76,9 +100,9 @@ class Lease:
             return session.execute(select(self.table.c.holder, self.table.c.expires_at)
                                    .where(self.table.c.channel == self.channel)).first()
 
-    def _try_take(self, now: float) -> bool:
+    def _try_take(self, now: float, gone_holder: str = "") -> bool:
         until = now + self.ttl
-        params = {"channel": self.channel, "holder": self.holder, "until": until, "now": now}
+        params = {"channel": self.channel, "holder": self.holder, "until": until, "now": now, "gone": gone_holder}
         try:
             with self.store.transaction() as session:
                 taken = rowcount(session.execute(self._take, params)) == 1
@@ -86,7 +110,7 @@ class Lease:
                                                  .where(self.table.c.channel == self.channel)).first() is None:
                     session.execute(self._create, params)  # the first relay of this store
                     taken = True
-        except IntegrityError:  # another replica created the row first: it holds the lease
+        except (IntegrityError, StoredIntegrityError):  # another replica created the row first: it holds it
             taken = False
         self._held_until = until if taken else 0.0
         self.seen_holder = self.holder if taken else self.seen_holder

@@ -286,16 +286,11 @@ class UpstreamLog:
 class Caller:
     """One worker's view of the running service: calls go through the pipeline with its token."""
 
-    def __init__(self, pipeline: Pipeline[Any], token: str | None, wakes: dict[str, Wake],
-                 relay_wake: Wake | None = None) -> None:
+    def __init__(self, pipeline: Pipeline[Any], token: str | None, wakes: dict[str, Wake]) -> None:
         self.pipeline, self.token, self.wakes = pipeline, token, wakes
-        self.relay_wake = relay_wake
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        answer = self.pipeline.call(name, self.token, args, kwargs)
-        if self.relay_wake is not None and isinstance(answer, dict) and answer.get("position") is not None:
-            self.relay_wake.set()  # a command recorded events: publish them now, not at the relay's next look
-        return answer
+        return self.pipeline.call(name, self.token, args, kwargs)
 
     def prompt(self, upstream: str, message: dict[str, Any]) -> None:
         """A message from the upstream wakes its follower's own thread, which pulls; the worker
@@ -335,7 +330,9 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
         # waiting for its next look was most of the time from an event's commit to its processing
         # downstream (bench/bench_province.py, docs/performance.md).
         self.relay_wake = Wake()
-        self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()))
+        # a command that recorded events wakes the relay (not a read that answers a position)
+        self.pipeline = Pipeline(d, self.runtime, TokenIssuer(settings.signing_secret(), settings.clock()),
+                                 on_recorded=self.relay_wake.set)
         self.settings = settings
         install_stack_dump()
 
@@ -361,7 +358,7 @@ class ServiceRuntime(DependencyProvider):  # type: ignore[misc]
             fetch.close()
 
     def get_dependency(self, worker_ctx: Any) -> Caller:
-        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER), self.wakes, self.relay_wake)
+        return Caller(self.pipeline, worker_ctx.context_data.get(AUTH_HEADER), self.wakes)
 
 
 class ReplySafeRpc(nameko_rpc.Rpc):  # type: ignore[misc]

@@ -20,7 +20,7 @@ import inspect
 import json
 import logging
 from datetime import timedelta
-from typing import Any, Generic, Mapping, Sequence
+from typing import Any, Callable, Generic, Mapping, Sequence
 
 from eventsourcing.persistence import IntegrityError
 from marshmallow import Schema, ValidationError, fields, missing, validate
@@ -53,8 +53,10 @@ def password_change_required() -> Forbidden:
 
 
 class Pipeline(Generic[S]):
-    def __init__(self, definition: ServiceDefinition[S], runtime: Runtime[S], identity: TokenIssuer) -> None:
+    def __init__(self, definition: ServiceDefinition[S], runtime: Runtime[S], identity: TokenIssuer,
+                 on_recorded: Callable[[], None] | None = None) -> None:
         self.definition = definition
+        self.on_recorded = on_recorded  # a command's events were committed (the relay publishes them now)
         self.runtime = runtime
         self.identity = identity
         # The idempotency record keeps a digest of each request's input, which may hold a chosen
@@ -224,6 +226,8 @@ class Pipeline(Generic[S]):
                     return again  # a concurrent retry with the same key won
             raise Conflict({"reason": "changed concurrently"}, zh="该记录刚被他人修改，请刷新后重试",
                            en="Someone else changed this record just now; reload and try again") from None
+        if answer["position"] is not None and self.on_recorded is not None:
+            self.on_recorded()
         return answer
 
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "amqp"
 CONFIRM_TIMEOUT = 30.0  # seconds to wait for a batch's confirms before treating the connection as lost
+# (at most half the lease: a holder still waiting must not outlive its lease while a standby publishes)
 
 
 class NotConfirmed(Exception):
@@ -60,6 +61,8 @@ class OutboxRelay:
         self._connection: Connection | None = None
         self._confirms: "_Confirms | None" = None
         self.lease = lease  # None: this process is the only relay of its store
+        self.confirm_timeout = min(CONFIRM_TIMEOUT, lease.ttl / 2) if lease is not None else CONFIRM_TIMEOUT
+        self._stopped = False  # once the service stops, nothing more is published (nor the lease retaken)
         self.last_error: str | None = None  # why the last attempt failed, for `health`; None once it succeeds
 
     def published_position(self) -> int:
@@ -75,8 +78,6 @@ class OutboxRelay:
 
     def publish_pending(self) -> int:
         """Publish everything not yet published; returns how many messages were sent."""
-        if not self.active:
-            return 0
         try:
             sent = self._publish_pending()
         except Exception as e:
@@ -89,6 +90,9 @@ class OutboxRelay:
         with self._lock:
             sent = 0
             while True:
+                # Asked before every batch, not once per run: a long backlog outlasts half a lease.
+                if self._stopped or not self.active:
+                    return sent
                 start = self.published_position()
                 notifications = self.store.notification_log.select(start=start + 1, limit=self.batch)
                 if not notifications:
@@ -118,7 +122,7 @@ class OutboxRelay:
                     message_id=envelope["event_id"],
                 )
                 self._confirms.next_tag += 1
-            self._confirms.wait_for(first, self._confirms.next_tag - 1)
+            self._confirms.wait_for(first, self._confirms.next_tag - 1, self.confirm_timeout)
         except Exception:
             self.close()
             raise
@@ -144,10 +148,16 @@ class OutboxRelay:
             self._confirms = None
 
     def stop(self) -> None:
-        """The service stops: close, and hand the lease over at once."""
-        self.close()
-        if self.lease is not None:
-            self.lease.release()
+        """The service stops: no more publishing (the relay's thread may look again before it is
+        killed), the batch in hand finished, the lease handed over at once."""
+        self._stopped = True
+        with self._lock:
+            self.close()
+            if self.lease is not None:
+                try:
+                    self.lease.release()
+                except Exception:  # the database is unreachable: the lease expires by itself
+                    log.warning("could not release the relay lease", exc_info=True)
 
 
 class _Confirms:
@@ -179,11 +189,11 @@ class _Confirms:
     def _on_nack(self, tag: int, multiple: bool) -> None:
         self.nacked = True
 
-    def wait_for(self, first: int, last: int) -> None:
+    def wait_for(self, first: int, last: int, timeout: float) -> None:
         try:
             while self.acked_upto < last and not self.nacked:
-                self.connection.drain_events(timeout=CONFIRM_TIMEOUT)
+                self.connection.drain_events(timeout=timeout)
         except socket.timeout as e:
-            raise NotConfirmed(f"the broker did not confirm messages {first}..{last} in {CONFIRM_TIMEOUT:.0f} s") from e
+            raise NotConfirmed(f"the broker did not confirm messages {first}..{last} in {timeout:.0f} s") from e
         if self.nacked:
             raise NotConfirmed(f"the broker refused a message among {first}..{last}")

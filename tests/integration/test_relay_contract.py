@@ -140,3 +140,68 @@ def test_a_batch_the_broker_refuses_in_part_is_not_recorded_as_published(store_u
         finally:
             relay.stop()
             queue(conn.channel()).delete()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_stopped_relay_does_not_take_the_lease_back(store_url, amqp_uri):
+    """nameko stops the relay (releasing the lease) before it kills the relay's thread, which may look
+    once more: it publishes nothing and the standby takes over at once."""
+    from shared.lease import Lease
+    from shared.relay import CHANNEL
+
+    clock = FakeClock()
+    stores = [PingStore(store_url), PingStore(store_url)]
+    leases = [Lease(s, s.books.relay_lease, CHANNEL, f"replica-{i}", now=clock) for i, s in enumerate(stores)]
+    relays = [OutboxRelay(s, ping_contract, amqp_uri, lease=lease) for s, lease in zip(stores, leases)]
+    try:
+        assert relays[0].active
+        relays[0].stop()
+        stores[0].ping(1)
+        assert relays[0].publish_pending() == 0
+        assert leases[1].held()
+    finally:
+        for relay in relays:
+            relay.stop()
+
+
+def test_a_holder_publishing_a_long_backlog_keeps_its_lease_and_the_standby_publishes_nothing(store_url, amqp_uri):
+    """The lease is asked before every batch, so a backlog longer than the lease (after an outage) does
+    not let a standby take over while the holder is still publishing."""
+    from shared.lease import Lease
+    from shared.relay import CHANNEL
+
+    clock = FakeClock()
+    stores = [PingStore(store_url), PingStore(store_url)]
+    for n in range(50):
+        stores[0].ping(n)
+    leases = [Lease(s, s.books.relay_lease, CHANNEL, f"replica-{i}", now=clock) for i, s in enumerate(stores)]
+    standby_sent: list[int] = []
+
+    def a_batch_takes_three_seconds(position: int) -> None:
+        clock.now += 3
+        standby_sent.append(relays[1].publish_pending())
+
+    relays = [OutboxRelay(stores[0], ping_contract, amqp_uri, batch=10, lease=leases[0],
+                          after_publish=a_batch_takes_three_seconds),
+              OutboxRelay(stores[1], ping_contract, amqp_uri, batch=10, lease=leases[1])]
+    with Connection(amqp_uri) as conn:
+        queue = Queue(f"relay-backlog-{uuid.uuid4().hex[:8]}", exchange=events_exchange("ping"), routing_key="#")
+        queue(conn.channel()).declare()
+        try:
+            assert leases[0].held()
+            clock.now += 4.9  # the lease is half gone when the backlog starts; 50 events take 15 s
+            assert relays[0].publish_pending() == 50
+            assert standby_sent == [0] * 5
+            assert [m["position"] for m in drain(conn, queue, 50)] == list(range(1, 51))
+            assert drain_nothing_more(conn, queue)
+        finally:
+            for relay in relays:
+                relay.stop()
+            queue(conn.channel()).delete()
