@@ -10,6 +10,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from tests.support.system import PROVINCE, ROOT, System
 
 # The demo plays 60 by default; 16 still reach every unit and every story, within the test's time.
@@ -33,6 +35,8 @@ def _text(output: bytes | str | None) -> str:
     return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
 
 
+# The newcomer's system (scripts/start: SQLite files); the walk-through runs the services on PostgreSQL.
+@pytest.mark.parametrize("system", ["sqlite"], indirect=True)
 def test_the_demo_plays_the_2018_campaign_end_to_end_and_refuses_to_play_it_twice(system):
     system.start_services("application", "review", "scoring", "subsidy", "audit")
     started = time.monotonic()
