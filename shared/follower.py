@@ -130,11 +130,8 @@ class Follower:
         a malformed envelope, a failing handler, a conflict or a duplicate."""
         try:
             together = combine([self.handle(read_envelope(message)) for message in chunk])
-        except Exception:
-            return False
-        try:
             record(self.store, together, tracking=Tracking(self.upstream, chunk[-1]["position"]))
-        except Exception:
+        except Exception:  # whatever it was, the one-by-one path meets it again and deals with it
             return False
         return True
 
