@@ -3,12 +3,14 @@
 1. authenticate the token (against the injected clock);
 2. refuse an issued account that has not yet replaced its initial password;
 3. check the caller's role, before looking at the input;
-4. validate every argument at once (each bad field named, in Chinese and English);
-5. answer a retry with an idempotency key already used, bound to the same operation and input;
-   then count the call against the operation's rate limit, if it has one;
-6. run the handler, which checks jurisdiction (shared/access.py) and decides;
-7. record its events, read-model rows and the idempotency record in one transaction;
-8. answer, with the position of the last event recorded (read-your-writes).
+4. check jurisdiction before the rest of the input, for an operation that declares `locate`;
+5. validate every argument at once (each bad field named, in Chinese and English);
+6. answer a retry with an idempotency key already used, bound to the same operation and input (also
+   when step 4 or the handler would now refuse it: the first attempt itself may have moved the
+   record on, or out of the caller's reach); then count the call against the rate limit, if any;
+7. run the handler, which checks jurisdiction (shared/access.py) and decides;
+8. record its events, read-model rows and the idempotency record in one transaction;
+9. answer, with the position of the last event recorded (read-your-writes).
 
 Failures become typed errors here and nowhere else. Nothing here imports nameko: the same pipeline
 runs behind nameko (shared/nameko_service.py) and in-process in the tests."""
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from shared.definition import Change, Context, Operation, Runtime, S, ServiceDefinition, record
 from shared.fields import Pattern
-from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, RateLimited, ServiceError
+from shared.errors import Conflict, Forbidden, InternalError, InvalidInput, NotFound, RateLimited, ServiceError
 from shared.event_log_operations import EVENT_LOG_OPERATIONS
 from shared import inputs, sessions
 from shared.identity import PasswordWorkBusy, Principal, TokenIssuer
@@ -77,7 +79,14 @@ class Pipeline(Generic[S]):
             if caller is not None:
                 self._authorize(op, caller)
             if op.locate is not None and caller is not None:
-                self._locate(op, caller, args, dict(kwargs or {}))
+                try:
+                    self._locate(op, caller, args, dict(kwargs or {}))
+                except (NotFound, Forbidden):
+                    # A declined assignment is out of its evaluator's reach: the decline's retry still answers.
+                    done = self._retried(op, caller, args, dict(kwargs or {}))
+                    if done is None:
+                        raise
+                    return done
             arguments, key = self._validate(op, args, dict(kwargs or {}))
             request = _digest(self._request_key, op.name, arguments)
             if key is not None:
@@ -88,7 +97,14 @@ class Pipeline(Generic[S]):
                 # Counted only for calls that would do the work: refused junk is cheap, and must not
                 # use up the allowance of a public operation (an objection) for everyone else.
                 self.limits[op.name].take(self.store.clock.now())
-            result = op.handler(Context(self.runtime, caller, self.store.clock.now()), **arguments)
+            try:
+                result = op.handler(Context(self.runtime, caller, self.store.clock.now()), **arguments)
+            except ServiceError:
+                if key is not None:  # a first attempt still under way when this retry looked may have acted since
+                    again = self._previous_answer(caller, key, op.name, request)
+                    if again is not None:
+                        return again
+                raise
             if isinstance(result, Change):
                 return self._commit(op, caller, key, request, result)
             return result
@@ -187,6 +203,19 @@ class Pipeline(Generic[S]):
         if errors:
             raise InvalidInput.fields(errors)
         return loaded, key
+
+    def _retried(self, op: Operation, caller: Principal, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """The first answer, when this call repeats one made with the same key and input; else None
+        (and the caller's refusal stands, saying nothing of the input or the key)."""
+        if not op.idempotent:
+            return None
+        try:
+            arguments, key = self._validate(op, args, kwargs)
+            if key is None:
+                return None
+            return self._previous_answer(caller, key, op.name, _digest(self._request_key, op.name, arguments))
+        except ServiceError:
+            return None
 
     def _previous_answer(self, caller: Principal | None, key: str, op_name: str, request: str) -> Any:
         """The first answer to this key, when the same caller sent the same operation and input;

@@ -8,13 +8,12 @@ import os
 from marshmallow import fields, validate
 
 from shared.config import Settings
-from shared.definition import ACCOUNT_HOLDERS, ANYONE, EVERY_ROLE, Projection, ServiceDefinition, operation
+from shared.definition import ACCOUNT_HOLDERS, ANYONE, EVERY_ROLE, ServiceDefinition, operation
 from shared.fields import WholeNumber, identifier
 from shared.identity import SEES_ALL_APPLICATIONS, Role, TokenIssuer
 
 from services.application import projections as rm
 from services.application import schemas as s
-from services.application.domain import Account, Application, Ban, Campaign, Enterprise
 from services.application.events import contract
 from services.application.handlers import applications, bans, campaigns, directory, identity, pool
 from services.application.store import ApplicationStore
@@ -39,7 +38,8 @@ DEFINITION = ServiceDefinition(
     operations=[
         # public
         operation("register_enterprise", identity.register_enterprise, ANYONE, {"data": s.RegisterEnterpriseSchema()},
-                  rate_limit=int(os.environ.get("HBCLOUD_REGISTRATIONS_PER_MINUTE", "600"))),
+                  idempotent=True, rate_limit=int(os.environ.get("HBCLOUD_REGISTRATIONS_PER_MINUTE", "600"))),
+        # Not idempotent: each sign-in answers a new token (a secret no record keeps); signing in again is the retry.
         operation("login", identity.login, ANYONE, {"data": s.LoginSchema()}),
         operation("reference_data", campaigns.reference_data, ANYONE, {"name": NAME}),
         operation("get_campaign", campaigns.get_campaign, ANYONE, {"code": NAME}),
@@ -47,6 +47,8 @@ DEFINITION = ServiceDefinition(
         operation("supply_pool", pool.supply_pool, ANYONE, {"query": s.PoolQuerySchema()}),
         # any signed-in account, even one that must still replace its initial password
         operation("whoami", identity.whoami, ACCOUNT_HOLDERS, before_password_change=True),
+        # Not idempotent: a change ends every token of the account, the caller's own included, so a
+        # retry stops at sign-in; signing in with the new password is how to learn that it took.
         operation("change_password", identity.change_password, ACCOUNT_HOLDERS, {"data": s.ChangePasswordSchema()},
                   before_password_change=True),
         # the province
@@ -54,16 +56,19 @@ DEFINITION = ServiceDefinition(
                   idempotent=True, secret_answer=("initial_password",)),
         operation("reset_password", identity.reset_password, PROVINCE, {"data": s.AccountStateSchema()},
                   idempotent=True, secret_answer=("initial_password",)),
-        operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
-        operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()}),
+        operation("deactivate_account", identity.deactivate_account, PROVINCE, {"data": s.AccountStateSchema()},
+                  idempotent=True),
+        operation("reactivate_account", identity.reactivate_account, PROVINCE, {"data": s.AccountStateSchema()},
+                  idempotent=True),
         operation("list_accounts", directory.list_accounts, PROVINCE,
                   {"role": s.ROLE, "division_code": s.division_field(), "page": s.page_field(),
                    "page_size": s.page_size_field(100)}),
-        operation("open_campaign", campaigns.open_campaign, PROVINCE, {"settings": s.CampaignSettingsSchema()}),
-        operation("add_provider", pool.add_provider, PROVINCE, {"data": s.ProviderSchema()}),
-        operation("remove_provider", pool.remove_provider, PROVINCE, {"data": s.RemoveProviderSchema()}),
-        operation("record_ban", bans.record_ban, PROVINCE, {"data": s.BanSchema()}),
-        operation("lift_ban", bans.lift_ban, PROVINCE, {"data": s.LiftBanSchema()}),
+        operation("open_campaign", campaigns.open_campaign, PROVINCE, {"settings": s.CampaignSettingsSchema()},
+                  idempotent=True),
+        operation("add_provider", pool.add_provider, PROVINCE, {"data": s.ProviderSchema()}, idempotent=True),
+        operation("remove_provider", pool.remove_provider, PROVINCE, {"data": s.RemoveProviderSchema()}, idempotent=True),
+        operation("record_ban", bans.record_ban, PROVINCE, {"data": s.BanSchema()}, idempotent=True),
+        operation("lift_ban", bans.lift_ban, PROVINCE, {"data": s.LiftBanSchema()}, idempotent=True),
         operation("bans_of", bans.bans_of, PROVINCE | {Role.AUDITOR}, {"uscc": NAME}),
         # Not the county and city bureaus: who registered, before submitting, is not theirs (docs/rpc.md).
         operation("find_enterprises", directory.find_enterprises, PROVINCE | {Role.AUDITOR},
@@ -81,12 +86,15 @@ DEFINITION = ServiceDefinition(
         operation("save_contract", applications.save_contract, ENTERPRISE,
                   {"application_id": APP_ID, "contract": s.ContractSchema()}, idempotent=True, locate=applications.locate_application),
         operation("remove_contract", applications.remove_contract, ENTERPRISE,
-                  {"application_id": APP_ID, "contract_id": identifier()}, locate=applications.locate_application),
+                  {"application_id": APP_ID, "contract_id": identifier()}, idempotent=True,
+                  locate=applications.locate_application),
         operation("attach_document", applications.attach_document, ENTERPRISE,
                   {"application_id": APP_ID, "document": s.DocumentSchema()}, idempotent=True, locate=applications.locate_application),
         operation("remove_document", applications.remove_document, ENTERPRISE,
-                  {"application_id": APP_ID, "document_id": identifier()}, locate=applications.locate_application),
-        operation("give_pledge", applications.give_pledge, ENTERPRISE, {"application_id": APP_ID, "pledge": s.PledgeSchema()}, locate=applications.locate_application),
+                  {"application_id": APP_ID, "document_id": identifier()}, idempotent=True,
+                  locate=applications.locate_application),
+        operation("give_pledge", applications.give_pledge, ENTERPRISE, {"application_id": APP_ID, "pledge": s.PledgeSchema()},
+                  idempotent=True, locate=applications.locate_application),
         operation("check_eligibility", applications.check_eligibility, ENTERPRISE, {"application_id": APP_ID}, locate=applications.locate_application),
         operation("submit", applications.submit, ENTERPRISE, {"application_id": APP_ID}, idempotent=True, locate=applications.locate_application),
         operation("withdraw", applications.withdraw, ENTERPRISE, {"application_id": APP_ID, "data": s.WithdrawSchema()},
@@ -111,9 +119,6 @@ DEFINITION = ServiceDefinition(
                   "audit.provider_disqualified": pool.on_provider_disqualified},
     },
     accounts_from=None,  # the application service owns accounts and the supply pool
-    projections=[Projection(Account, rm.accounts, rm.project_account),
-                 Projection(Application, rm.applications, rm.project_application),
-                 Projection(Ban, rm.bans, rm.project_ban),
-                 Projection(Campaign, rm.campaigns, rm.project_campaign),
-                 Projection(Enterprise, rm.enterprises, rm.project_enterprise)],
+    projections=[rm.project_account, rm.project_application, rm.project_ban, rm.project_campaign,
+                 rm.project_enterprise],
 )

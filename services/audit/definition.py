@@ -8,13 +8,12 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from shared.config import Settings
-from shared.definition import Projection, ServiceDefinition, operation
+from shared.definition import ServiceDefinition, operation
 from shared.fields import WholeNumber, identifier
 from shared.identity import Role
 
 from services.audit import projections as rm
 from services.audit import schemas as s
-from services.audit.domain import Checkpoint, FraudDecision, SpotCheck
 from services.audit.events import contract
 from services.audit.handlers import decisions, ledger_ops, replays, spot_checks
 from services.audit.handlers.following import follows
@@ -70,7 +69,5 @@ DEFINITION = ServiceDefinition(
     follows=follows(SERVICES),
     parks_failures=False,  # the ledger skips nothing: a failing event stalls its source (health: `stalled`)
     follow_batch=100,  # its handlers read the ledger inside the transaction: many events per commit
-    projections=[Projection(Checkpoint, rm.checkpoints, rm.project_checkpoint),
-                 Projection(SpotCheck, rm.spot_checks, rm.project_spot_check),
-                 Projection(FraudDecision, rm.decisions, rm.project_decision)],
+    projections=[rm.project_checkpoint, rm.project_spot_check, rm.project_decision],
 )

@@ -6,13 +6,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from shared.config import Settings
-from shared.definition import EVERY_ROLE, Projection, ServiceDefinition, Timer, operation
+from shared.definition import EVERY_ROLE, ServiceDefinition, Timer, operation
 from shared.fields import identifier
 from shared.identity import SEES_ALL_APPLICATIONS, Role
 
 from services.review import projections as rm
 from services.review import schemas as s
-from services.review.domain import CITY, COUNTY, PROVIDER, ReviewCase
+from services.review.domain import CITY, COUNTY, PROVIDER
 from services.review.events import contract
 from services.review.handlers import cases, deadlines, following, rankings
 from services.review.store import ReviewStore
@@ -32,13 +32,16 @@ DEFINITION = ServiceDefinition(
     contract=contract,
     operations=[
         operation("provider_answer", cases.provider_answer, frozenset({Role.PROVIDER}),
-                  {"application_id": APP_ID, "data": s.ProviderAnswerSchema()}, locate=cases.locate_step(PROVIDER)),
+                  {"application_id": APP_ID, "data": s.ProviderAnswerSchema()},
+                  idempotent=True, locate=cases.locate_step(PROVIDER)),
         operation("county_review", cases.county_review, frozenset({Role.COUNTY, Role.CITY}),
-                  {"application_id": APP_ID, "data": s.CountyReviewSchema()}, locate=cases.locate_step(COUNTY)),
+                  {"application_id": APP_ID, "data": s.CountyReviewSchema()},
+                  idempotent=True, locate=cases.locate_step(COUNTY)),
         operation("city_review", cases.city_review, frozenset({Role.CITY}),
-                  {"application_id": APP_ID, "data": s.CityReviewSchema()}, locate=cases.locate_step(CITY)),
+                  {"application_id": APP_ID, "data": s.CityReviewSchema()},
+                  idempotent=True, locate=cases.locate_step(CITY)),
         operation("rank_recommendations", rankings.rank_recommendations, frozenset({Role.CITY}),
-                  {"data": s.RankingSchema()}),
+                  {"data": s.RankingSchema()}, idempotent=True),
         operation("get_case", cases.get_case, IN_SCOPE, {"application_id": APP_ID}),
         operation("case_history", cases.case_history, IN_SCOPE, {"application_id": APP_ID}),
         operation("worklist", cases.worklist, REVIEWERS | SEES_ALL_APPLICATIONS, {"query": s.WorklistSchema()}),
@@ -56,5 +59,5 @@ DEFINITION = ServiceDefinition(
         },
     },
     timers=[Timer("deadline scan", deadlines.check_deadlines, lambda settings: settings.deadline_scan_seconds)],
-    projections=[Projection(ReviewCase, rm.cases, rm.project_case)],
+    projections=[rm.project_case],
 )

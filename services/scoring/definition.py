@@ -6,13 +6,12 @@ from this (docs/architecture.md)."""
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.definition import ANYONE, Projection, ServiceDefinition, operation
+from shared.definition import ANYONE, ServiceDefinition, operation
 from shared.fields import identifier
 from shared.identity import SEES_ALL_APPLICATIONS, Role
 
 from services.scoring import projections as rm
 from services.scoring import schemas as s
-from services.scoring.domain import Candidate, Evaluator, Objection, Ranking, Selection
 from services.scoring.events import contract
 from services.scoring.handlers import assignment, evaluators, exports, following, progress, selection, sheets
 from services.scoring.store import ScoringStore
@@ -34,35 +33,36 @@ DEFINITION = ServiceDefinition(
     contract=contract,
     operations=[
         # evaluators
-        operation("declare_interests", evaluators.declare_interests, EVALUATOR, {"declaration": s.DeclarationSchema()}),
+        operation("declare_interests", evaluators.declare_interests, EVALUATOR, {"declaration": s.DeclarationSchema()},
+                  idempotent=True),
         operation("my_declaration", evaluators.my_declaration, EVALUATOR),
         operation("list_evaluators", evaluators.list_evaluators, PROVINCE, CAMPAIGN),
         # assignment and sheets
-        operation("draw_evaluators", assignment.draw_evaluators, PROVINCE, {"data": s.DrawSchema()}),
+        operation("draw_evaluators", assignment.draw_evaluators, PROVINCE, {"data": s.DrawSchema()}, idempotent=True),
         operation("decline_assignment", assignment.decline_assignment, EVALUATOR,
-                  {"application_id": APP_ID, "data": s.DeclineSchema()}, locate=assignment.locate_candidate),
+                  {"application_id": APP_ID, "data": s.DeclineSchema()}, idempotent=True, locate=assignment.locate_candidate),
         operation("replace_evaluator", assignment.replace_evaluator, PROVINCE,
-                  {"application_id": APP_ID, "data": s.ReopenSchema()}, locate=assignment.locate_candidate),
+                  {"application_id": APP_ID, "data": s.ReopenSchema()}, idempotent=True, locate=assignment.locate_candidate),
         operation("my_assignments", assignment.my_assignments, EVALUATOR, {"query": s.AssignmentQuerySchema()}),
         operation("get_assignment", assignment.get_assignment, EVALUATOR | OVERSIGHT, {"application_id": APP_ID}),
         operation("save_sheet", sheets.save_sheet, EVALUATOR, {"application_id": APP_ID, "sheet": s.SheetSchema()},
-                  locate=assignment.locate_candidate),
+                  idempotent=True, locate=assignment.locate_candidate),
         operation("reopen_sheet", sheets.reopen_sheet, PROVINCE, {"application_id": APP_ID, "data": s.ReopenSchema()},
-                  locate=assignment.locate_candidate),
+                  idempotent=True, locate=assignment.locate_candidate),
         operation("scoring_progress", progress.scoring_progress, OVERSIGHT, CAMPAIGN),
         # ranking, decision, notice, announcement
-        operation("rank_candidates", selection.rank_candidates, PROVINCE, CAMPAIGN),
+        operation("rank_candidates", selection.rank_candidates, PROVINCE, CAMPAIGN, idempotent=True),
         operation("get_ranking", selection.get_ranking, OVERSIGHT, CAMPAIGN),
-        operation("adopt_list", selection.adopt_list, PROVINCE, {"data": s.AdoptSchema()}),
-        operation("publish_notice", selection.publish_notice, PROVINCE, CAMPAIGN),
+        operation("adopt_list", selection.adopt_list, PROVINCE, {"data": s.AdoptSchema()}, idempotent=True),
+        operation("publish_notice", selection.publish_notice, PROVINCE, CAMPAIGN, idempotent=True),
         operation("public_notice", selection.public_notice, ANYONE, CAMPAIGN, rate_limit=600),
         operation("lodge_objection", selection.lodge_objection, ANYONE, {"objection": s.ObjectionSchema()},
                   idempotent=True, rate_limit=30),
         operation("objection_status", selection.objection_status, ANYONE, {"objection_id": APP_ID}, rate_limit=120),
         operation("list_objections", selection.list_objections, OVERSIGHT, CAMPAIGN),
         operation("decide_objection", selection.decide_objection, PROVINCE,
-                  {"objection_id": APP_ID, "decision": s.DecisionSchema()}),
-        operation("announce", selection.announce, PROVINCE, {"data": s.AnnounceSchema()}),
+                  {"objection_id": APP_ID, "decision": s.DecisionSchema()}, idempotent=True),
+        operation("announce", selection.announce, PROVINCE, {"data": s.AnnounceSchema()}, idempotent=True),
         operation("announced_list", selection.announced_list, ANYONE, CAMPAIGN, rate_limit=600),
         operation("export_list", exports.export_list, OVERSIGHT, {"query": s.ExportSchema()}),
     ],
@@ -78,11 +78,6 @@ DEFINITION = ServiceDefinition(
         },
         "audit": {"audit.fraud_found": following.on_fraud_found},
     },
-    projections=[
-        Projection(Candidate, rm.candidates, rm.project_candidate),
-        Projection(Evaluator, rm.declarations, rm.project_declaration),
-        Projection(Ranking, rm.rankings, rm.project_ranking),
-        Projection(Selection, rm.selections, rm.project_selection),
-        Projection(Objection, rm.objections, rm.project_objection),
-    ],
+    projections=[rm.project_candidate, rm.project_declaration, rm.project_ranking, rm.project_selection,
+                 rm.project_objection],
 )

@@ -6,13 +6,12 @@ service from this (docs/architecture.md)."""
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.definition import EVERY_ROLE, Projection, ServiceDefinition, operation
+from shared.definition import EVERY_ROLE, ServiceDefinition, operation
 from shared.fields import identifier
 from shared.identity import Role
 
 from services.subsidy import projections as rm
 from services.subsidy import schemas as s
-from services.subsidy.domain import SubsidyCase
 from services.subsidy.events import contract
 from services.subsidy.handlers import cases, dossiers, exports, following
 from services.subsidy.store import SubsidyStore
@@ -45,16 +44,16 @@ DEFINITION = ServiceDefinition(
         operation("give_filing_details", cases.give_details, ENTERPRISE, {"application_id": APP_ID, "details": s.DetailsSchema()},
                   idempotent=True, locate=cases.locate_case),
         operation("stamp", cases.stamp, BUREAUS, {"application_id": APP_ID, "data": s.StampSchema()},
-                  locate=cases.locate_case),
+                  idempotent=True, locate=cases.locate_case),
         operation("file_case", cases.file_case, PROVINCE, {"application_id": APP_ID, "data": s.StampSchema()},
-                  locate=cases.locate_case),
+                  idempotent=True, locate=cases.locate_case),
         operation("send_back", cases.send_back, PROVINCE, {"application_id": APP_ID, "data": s.SendBackSchema()},
-                  locate=cases.locate_case),
-        operation("calculate", cases.calculate, PROVINCE, ONE_CASE, locate=cases.locate_case),
+                  idempotent=True, locate=cases.locate_case),
+        operation("calculate", cases.calculate, PROVINCE, ONE_CASE, idempotent=True, locate=cases.locate_case),
         operation("approve", cases.approve, FINANCE, {"application_id": APP_ID, "data": s.ApproveSchema()},
-                  locate=cases.locate_case),
+                  idempotent=True, locate=cases.locate_case),
         operation("record_payment", cases.record_payment, FINANCE, {"application_id": APP_ID, "payment": s.PaymentSchema()},
-                  locate=cases.locate_case),
+                  idempotent=True, locate=cases.locate_case),
         operation("record_recovery", cases.record_recovery, FINANCE,
                   {"application_id": APP_ID, "recovery": s.RecoverySchema()}, idempotent=True, locate=cases.locate_case),
         operation("export_subsidy_list", exports.export_subsidy_list, OVERSIGHT, {"query": s.ExportSchema()}),
@@ -70,5 +69,5 @@ DEFINITION = ServiceDefinition(
             "scoring.award_revoked": following.on_award_revoked,
         },
     },
-    projections=[Projection(SubsidyCase, rm.cases, rm.project_case)],
+    projections=[rm.project_case],
 )

@@ -11,6 +11,8 @@ from shared.errors import Conflict, DeadlinePassed, Forbidden, InvalidInput, Inv
 from services.review.domain import ReviewCase, case_id_for
 from services.review.handlers.deadlines import check_deadlines
 from shared.contract import read_envelope
+from shared.pipeline import Pipeline
+from tests.support.retries import head, retried
 from tests.support.review_inprocess import Both, all_confirmed, checklist_all_match
 
 
@@ -301,3 +303,36 @@ def test_jurisdiction_is_checked_before_the_input_and_every_bad_field_is_reporte
     with pytest.raises(InvalidInput) as e:
         reviewers["city"].city_review(app_id, {"decision": "return"})
     assert set(e.value.details["fields"]) == {"opinion", "reasons"}
+
+
+def test_every_review_command_retried_with_its_key_answers_its_first_answer_and_acts_once(both, reviewers):
+    """A portal that lost an answer (a timeout; the service killed after it committed) retries with the
+    same key: the first answer, not `invalid_state` for a step that was taken, and nothing recorded."""
+    r = reviewers
+    log = head(r["province"])
+    _, app_id = both.submitted()
+    confirmed = all_confirmed()
+    answered = retried(r["provider"], "provider_answer", (app_id, confirmed), log, InvalidState,
+                       other=(app_id, confirmed | {"remarks": "另附说明"}))
+    passed = checklist_all_match(r["county"].get_case(app_id))
+    retried(r["county"], "county_review", (app_id, passed), log, InvalidState, other=(app_id, passed | {"remarks": "复核"}))
+    recommend = {"decision": "recommend", "opinion": "上云成效显著，同意推荐"}
+    first = retried(r["city"], "city_review", (app_id, recommend), log, InvalidState,
+                    other=(app_id, recommend | {"opinion": "上云成效一般，同意推荐"}))
+    assert first["status"] == "recommended"
+    ranking = {"campaign_code": "2018", "application_ids": [app_id]}
+    retried(r["city"], "rank_recommendations", (ranking,), log, other=(ranking | {"campaign_code": "2019"},))
+    both.clock.set(datetime(2018, 12, 16, 0, 0, tzinfo=SHANGHAI))  # after the system close: still the first answer
+    assert r["provider"].provider_answer(app_id, confirmed, idempotency_key="retry-provider_answer") == answered
+
+
+def test_a_retry_that_raced_its_first_attempt_answers_the_first_answer(both, reviewers, monkeypatch):
+    """The retry looked for its key just before the first attempt committed, then found the case moved
+    on: the first answer, not the refusal."""
+    _, app_id = both.submitted()
+    provider = reviewers["provider"]
+    first = provider.provider_answer(app_id, all_confirmed(), idempotency_key="k")
+    looked = Pipeline._previous_answer
+    calls = iter([None])  # the retry's first look: before the first attempt's commit
+    monkeypatch.setattr(Pipeline, "_previous_answer", lambda self, *a: next(calls, looked(self, *a)))
+    assert provider.provider_answer(app_id, all_confirmed(), idempotency_key="k") == first

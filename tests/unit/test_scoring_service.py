@@ -15,6 +15,7 @@ from shared.clock import SHANGHAI
 from shared.errors import DeadlinePassed, Forbidden, InvalidInput, InvalidState, NotAuthenticated, NotFound, RateLimited
 from tests.support import builders as b
 from tests.support.inprocess import Session
+from tests.support.retries import head, retried
 from tests.support.scoring_inprocess import Three, sheet
 
 
@@ -460,3 +461,57 @@ def test_an_unreadable_objection_file_is_invalid_input_whatever_the_dates(three)
                                                    "contact": "13800000000", "grounds": "合同金额与实际不符",
                                                    "attachments": [fake]})
     assert "attachments.0.content_base64" in refused.value.details["fields"]
+
+
+def test_every_scoring_command_retried_with_its_key_answers_its_first_answer_and_acts_once(three):
+    """A portal that lost an answer retries with the same key: the first answer and nothing recorded,
+    where the same call without the key is now refused (or would act again)."""
+    apps = three.recommended(2)
+    experts = panel(three, 4)
+    by_id = {account_of(three, name): session for name, session in experts.items()}
+    province, log = three.province, head(three.province)
+    declaration = {"kind": "expert", "employers": [b.uscc("130100", 801)]}
+    retried(experts["expert1"], "declare_interests", (declaration,), log,
+            other=(declaration | {"kind": "third_party"},))
+    three.clock.set(at(14))
+    draw = {"campaign_code": "2018", "seed": "seed-2018", "unit_code": None}
+    drawn = retried(province, "draw_evaluators", (draw,), log, InvalidState, other=(draw | {"seed": "another"},))
+    leaving = drawn["assignments"][apps[0]][0]
+    # Declining takes the application out of the evaluator's reach: its retry still answers; the
+    # same call without the key, or the key with other input, finds no such application.
+    declined = retried(by_id[leaving], "decline_assignment", (apps[0], {"reason": "本人曾为该企业提供咨询服务"}), log, NotFound)
+    assert declined["released"] == leaving
+    with pytest.raises(NotFound):
+        by_id[leaving].decline_assignment(apps[0], {"reason": "另一个理由"}, idempotency_key="retry-decline_assignment")
+    assigned = {app_id: [e for e in ids if e != leaving] for app_id, ids in drawn["assignments"].items()}
+    assigned[apps[0]] += declined["replacement"]
+    reason = {"evaluator_id": assigned[apps[1]][0], "reason": "专家离职，账号停用"}
+    replaced = retried(province, "replace_evaluator", (apps[1], reason), log, NotFound,
+                       other=(apps[1], reason | {"reason": "另有利益关系"}))
+    assigned[apps[1]] = assigned[apps[1]][1:] + replaced["replacement"]
+    scorer = assigned[apps[0]][0]
+    for app_id, ids in assigned.items():
+        for evaluator in ids:
+            if (app_id, evaluator) != (apps[0], scorer):
+                by_id[evaluator].save_sheet(app_id, sheet(30))
+    retried(by_id[scorer], "save_sheet", (apps[0], sheet(30)), log, InvalidState, other=(apps[0], sheet(31)))
+    reopen = {"evaluator_id": scorer, "reason": "成效分值与理由不符，请复核"}
+    retried(province, "reopen_sheet", (apps[0], reopen), log, InvalidState, other=(apps[0], reopen | {"reason": "再次复核"}))
+    by_id[scorer].save_sheet(apps[0], sheet(30))
+    ranking = retried(province, "rank_candidates", ("2018",), log, other=("2019",))
+    adopt = {"campaign_code": "2018", "ranking_id": ranking["ranking_id"]}
+    retried(province, "adopt_list", (adopt,), log,
+            other=(adopt | {"remove": [{"application_id": apps[1], "reason": "研究决定不列入"}]},))
+    three.clock.set(at(20))
+    retried(province, "publish_notice", ("2018",), log, InvalidState, other=("2019",))
+    objection = three.scoring_anonymous().lodge_objection(
+        {"campaign_code": "2018", "application_id": apps[1], "name": "王五", "contact": "13800000000",
+         "grounds": "该企业上云合同金额与实际不符，有发票为证"}, idempotency_key="objection")
+    decision = {"outcome": "dismissed", "reasons": ["经核实合同金额属实"]}
+    retried(province, "decide_objection", (objection["objection_id"], decision), log, InvalidState,
+            other=(objection["objection_id"], decision | {"outcome": "upheld"}))
+    three.clock.set(at(27))
+    announcement = {"campaign_code": "2018", "document_number": "冀工信两化〔2019〕1号"}
+    announced = retried(province, "announce", (announcement,), log, InvalidState,
+                        other=(announcement | {"document_number": "冀工信两化〔2019〕2号"},))
+    assert sorted(announced["awarded"]) == sorted(apps)
