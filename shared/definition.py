@@ -12,16 +12,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, Sequence, TypeVar
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording, Tracking
+from eventsourcing.persistence import Recording, StoredEvent, Tracking
+from eventsourcing.utils import resolve_topic
 from marshmallow import Schema
 from marshmallow.fields import Field
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
 from shared.contract import Contract, Envelope
 from shared.errors import NotAuthenticated
 from shared.identity import Principal, Role
+from shared.readmodels import Projection
 from shared.store import ServiceStore
 
 if TYPE_CHECKING:
@@ -183,48 +185,49 @@ class Timer:
     interval: Callable[[Settings], float]
 
 
-@dataclass(frozen=True)
-class Projection:
-    """A read-model table holding one row per aggregate of a kind, written by `project`."""
-
-    aggregate: type[Aggregate]
-    table: Table
-    project: Callable[[Session, Any], None]
-
-
-def rebuild_read_models(store: ServiceStore, projections: Sequence[Projection]) -> int:
+def rebuild_read_models(store: ServiceStore, projections: Sequence[Projection[Any]]) -> int:
     """Empty the projections' tables and write them again from the aggregates in the store's log
-    (operators: after a read model was lost or its shape changed). Returns the rows written.
+    (operators: after a read model was lost or its shape changed). Returns the aggregates written.
 
-    The log is read once, in pages, and each aggregate of a projected kind is rebuilt from its events
-    as they pass (as the repository would replay them); reading each aggregate again afterwards cost
-    a query and a second decoding of its events per aggregate, most of a rebuild. Holds the
-    projected aggregates in memory until they are written."""
-    kinds = {p.aggregate: p for p in projections}
-    kind_of_class: dict[type, type[Aggregate] | None] = {}
-    latest: dict[Any, tuple[type[Aggregate], Aggregate]] = {}
-    position = 0
-    while True:
-        page = store.notification_log.select(start=position + 1, limit=store.log_section_size)
-        if not page:
-            break
-        for notification in page:
-            event = store.mapper.to_domain_event(notification)
-            cls = type(event)
-            if cls not in kind_of_class:  # an aggregate's events are classes nested in its own
-                kind_of_class[cls] = next((kind for kind in kinds if cls.__module__ == kind.__module__
-                                           and cls.__qualname__.startswith(kind.__qualname__ + ".")), None)
-            kind = kind_of_class[cls]
-            if kind is not None:
-                before = latest.get(event.originator_id)
-                latest[event.originator_id] = (kind, event.mutate(before[1] if before else None))  # type: ignore[attr-defined]
-        position = page[-1].id
+    The log is read once, by one select over the events table, and each aggregate of a projected
+    kind is rebuilt from its events as they pass (as the repository would replay them). An event's
+    topic names its class, so events of other kinds are skipped without decoding their state. The
+    rows are then inserted table by table in bulk (executemany) into the emptied tables: one upsert
+    per row, the live path, cost most of a rebuild. Holds the projected aggregates in memory until
+    they are written."""
+    of_topic: dict[str, Projection[Any] | None] = {}
+    latest: dict[Any, tuple[Projection[Any], Aggregate]] = {}
+    events = store.process_recorder.events_record_cls.__table__
+    to_domain_event = store.mapper.to_domain_event
+    with store.reading() as session:
+        rows = session.execute(
+            select(events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
+            .order_by(events.c.id), execution_options={"stream_results": True, "yield_per": 1000})
+        for originator_id, version, topic, state in rows:
+            if topic not in of_topic:
+                of_topic[topic] = _projection_of(resolve_topic(topic), projections)
+            projection = of_topic[topic]
+            if projection is None:
+                continue
+            event = to_domain_event(StoredEvent(originator_id, version, topic, state))
+            before = latest.get(originator_id)
+            latest[originator_id] = (projection, event.mutate(before[1] if before else None))  # type: ignore[attr-defined]
+    tables: dict[Table, list[dict[str, Any]]] = {t: [] for p in projections for t in p.tables}
+    for projection, aggregate in latest.values():
+        for table, table_rows in projection.rows(aggregate):
+            tables[table] += table_rows
     with store.transaction() as session:
-        for p in projections:
-            session.execute(delete(p.table))
-        for kind, aggregate in latest.values():
-            kinds[kind].project(session, aggregate)
+        for table, table_rows in tables.items():
+            session.execute(delete(table))
+            if table_rows:
+                session.execute(insert(table), table_rows)
     return len(latest)
+
+
+def _projection_of(cls: type, projections: Sequence[Projection[Any]]) -> Projection[Any] | None:
+    """The projection of the aggregate whose event `cls` is (its events are classes nested in it)."""
+    return next((p for p in projections if cls.__module__ == p.aggregate.__module__
+                 and cls.__qualname__.startswith(p.aggregate.__qualname__ + ".")), None)
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ class ServiceDefinition(Generic[S]):
     follows: Mapping[str, Mapping[str, EventHandler]] = field(default_factory=dict)
     timers: Sequence[Timer] = ()
     # Read models of the service's own aggregates, which a replay of its log rebuilds exactly.
-    projections: Sequence["Projection"] = ()
+    projections: Sequence[Projection[Any]] = ()
     # False: an upstream event that keeps failing stops its follower there (health shows it) instead of
     # being parked and skipped; for a service that must record every event in order (the audit ledger).
     parks_failures: bool = True

@@ -18,9 +18,13 @@ from shared.readmodels import upsert
 from shared.store import ServiceStore
 
 
+def session_row(account_id: str, account_session: int, active: bool) -> dict[str, Any]:
+    """An account's row in the sessions table."""
+    return {"account_id": account_id, "session": account_session, "active": int(active)}
+
+
 def record_account(session: Session, books: Bookkeeping, account_id: str, account_session: int, active: bool) -> None:
-    upsert(session, books.sessions, "account_id", {"account_id": account_id, "session": account_session,
-                                                   "active": int(active)})
+    upsert(session, books.sessions, "account_id", session_row(account_id, account_session, active))
 
 
 def record_provider(session: Session, books: Bookkeeping, provider_id: str, in_pool: bool) -> None:

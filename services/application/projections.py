@@ -10,8 +10,8 @@ from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Selec
 from sqlalchemy.orm import Session
 
 from shared.bookkeeping import bookkeeping
-from shared.readmodels import upsert
-from shared.sessions import record_account, record_provider
+from shared.readmodels import Owned, Projection, Row, upsert
+from shared.sessions import record_provider, session_row
 
 from services.application.domain import Account, Application, Ban, Campaign, Enterprise
 
@@ -116,53 +116,61 @@ documents = Table(
 
 
 
-def project_application(session: Session, app: Application) -> None:
+def application_row(app: Application) -> Row:
     categories = sorted({s["category"] for s in app.scenarios})
-    upsert(session, applications, "application_id", {
+    return {
         "application_id": str(app.id), "campaign_code": app.campaign_code, "enterprise_id": app.enterprise_id,
         "account_id": app.account_id, "uscc": app.uscc, "enterprise_name": app.enterprise_name,
         "county_code": app.county_code, "unit_code": app.unit_code, "status": app.status, "round": app.round,
         "provider_id": app.sections.get("cloud", {}).get("provider_id"),
         "categories": " " + " ".join(categories) + " ", "submitted_at": app.submitted_at,
         "updated_at": app.modified_on.isoformat(), "version": app.version,
-    })
+    }
 
 
-def project_account(session: Session, account: Account) -> None:
-    upsert(session, accounts, "account_id", {
+def account_row(account: Account) -> Row:
+    return {
         "account_id": str(account.id), "username": account.username, "role": account.role,
         "display_name": account.display_name, "division_code": account.division_code,
         "provider_id": account.provider_id, "active": int(account.active),
-    })
-    # What every token of the account is checked against (shared/sessions.py).
-    record_account(session, bookkeeping("application"), str(account.id), account.session, account.active)
+    }
+
+
+def ban_row(ban: Ban) -> Row:
+    return {
+        "ban_id": str(ban.id), "uscc": ban.uscc, "reason": ban.reason, "starts_on": ban.starts_on,
+        "ends_on": ban.ends_on, "source": ban.source, "lifted": int(ban.lifted),
+    }
+
+
+def campaign_row(campaign: Campaign) -> Row:
+    return {
+        "campaign_id": str(campaign.id), "code": campaign.code, "name": campaign.settings["name"],
+        "opens_on": campaign.settings["opens_on"], "settings": json.dumps(campaign.settings, sort_keys=True),
+        "opened_at": campaign.created_on.isoformat(),
+    }
+
+
+def enterprise_row(enterprise: Enterprise) -> Row:
+    return {
+        "enterprise_id": str(enterprise.id), "uscc": enterprise.uscc, "name": enterprise.name,
+        "county_code": enterprise.county_code, "account_id": enterprise.account_id,
+        "registered_at": enterprise.created_on.isoformat(),
+    }
+
+
+project_application = Projection(Application, applications, application_row)
+# The account's session record is what every token of the account is checked against (shared/sessions.py).
+project_account = Projection(Account, accounts, account_row, owned=[Owned(
+    bookkeeping("application").sessions, "account_id",
+    lambda a: [session_row(str(a.id), a.session, a.active)])])
+project_ban = Projection(Ban, bans, ban_row)
+project_campaign = Projection(Campaign, campaigns, campaign_row)
+project_enterprise = Projection(Enterprise, enterprises, enterprise_row)
 
 
 def project_provider(session: Session, provider_id: str, in_pool: bool) -> None:
     record_provider(session, bookkeeping("application"), provider_id, in_pool)
-
-
-def project_ban(session: Session, ban: Ban) -> None:
-    upsert(session, bans, "ban_id", {
-        "ban_id": str(ban.id), "uscc": ban.uscc, "reason": ban.reason, "starts_on": ban.starts_on,
-        "ends_on": ban.ends_on, "source": ban.source, "lifted": int(ban.lifted),
-    })
-
-
-def project_campaign(session: Session, campaign: Campaign) -> None:
-    upsert(session, campaigns, "campaign_id", {
-        "campaign_id": str(campaign.id), "code": campaign.code, "name": campaign.settings["name"],
-        "opens_on": campaign.settings["opens_on"], "settings": json.dumps(campaign.settings, sort_keys=True),
-        "opened_at": campaign.created_on.isoformat(),
-    })
-
-
-def project_enterprise(session: Session, enterprise: Enterprise) -> None:
-    upsert(session, enterprises, "enterprise_id", {
-        "enterprise_id": str(enterprise.id), "uscc": enterprise.uscc, "name": enterprise.name,
-        "county_code": enterprise.county_code, "account_id": enterprise.account_id,
-        "registered_at": enterprise.created_on.isoformat(),
-    })
 
 
 def all_campaigns(session: Session) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, Stri
 from sqlalchemy.orm import Session
 
 from shared.campaign_settings import CampaignSettings
-from shared.readmodels import upsert
+from shared.readmodels import Projection, Row, upsert
 
 from services.audit.domain import Checkpoint, FraudDecision, SpotCheck
 
@@ -128,23 +128,25 @@ def benchmarks(session: Session, campaign_code: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def project_checkpoint(session: Session, checkpoint: Checkpoint) -> None:
-    upsert(session, checkpoints, "tree_size", {"tree_size": checkpoint.tree_size, "root": checkpoint.root,
-                                               "chain_head": checkpoint.chain_head,
-                                               "recorded_at": checkpoint.created_on.isoformat()})
+def checkpoint_row(checkpoint: Checkpoint) -> Row:
+    return {"tree_size": checkpoint.tree_size, "root": checkpoint.root, "chain_head": checkpoint.chain_head,
+            "recorded_at": checkpoint.created_on.isoformat()}
 
 
-def project_spot_check(session: Session, check: SpotCheck) -> None:
-    upsert(session, spot_checks, "spot_check_id", {
-        "spot_check_id": str(check.id), "campaign_code": check.campaign_code, "drawn_at": check.drawn_at,
-        "state": json.dumps(check.view(), ensure_ascii=False)})
+def spot_check_row(check: SpotCheck) -> Row:
+    return {"spot_check_id": str(check.id), "campaign_code": check.campaign_code, "drawn_at": check.drawn_at,
+            "state": json.dumps(check.view(), ensure_ascii=False)}
 
 
-def project_decision(session: Session, decision: FraudDecision) -> None:
-    upsert(session, decisions, "decision_id", {
-        "decision_id": str(decision.id), "application_id": decision.application_id,
-        "provider_id": decision.provider_id, "outcome": decision.outcome, "decided_at": decision.decided_at,
-        "state": json.dumps(decision.view(), ensure_ascii=False)})
+def decision_row(decision: FraudDecision) -> Row:
+    return {"decision_id": str(decision.id), "application_id": decision.application_id,
+            "provider_id": decision.provider_id, "outcome": decision.outcome, "decided_at": decision.decided_at,
+            "state": json.dumps(decision.view(), ensure_ascii=False)}
+
+
+project_checkpoint = Projection(Checkpoint, checkpoints, checkpoint_row)
+project_spot_check = Projection(SpotCheck, spot_checks, spot_check_row)
+project_decision = Projection(FraudDecision, decisions, decision_row)
 
 
 def spot_check(session: Session, spot_check_id: str) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, and_, exists, f
 from sqlalchemy.orm import Session
 
 from shared.campaign_settings import CampaignSettings
-from shared.readmodels import upsert
+from shared.readmodels import Projection, Row, upsert
 
 from services.review.domain import ReviewCase, Status
 
@@ -68,9 +68,9 @@ def in_pool(session: Session, provider_id: str) -> bool:
     return bool(session.execute(select(pool.c.in_pool).where(pool.c.provider_id == provider_id)).scalar())
 
 
-def project_case(session: Session, case: ReviewCase) -> None:
+def case_row(case: ReviewCase) -> Row:
     due = case.terms.due(case.stage).isoformat() if case.status == Status.OPEN else None
-    upsert(session, cases, "case_id", {
+    return {
         "case_id": str(case.id), "application_id": case.application_id, "campaign_code": case.campaign_code,
         "enterprise_name": case.content.get("enterprise_name", ""), "uscc": case.content.get("uscc", ""),
         "county_code": case.county_code, "unit_code": case.unit_code, "provider_id": case.provider_id,
@@ -78,7 +78,10 @@ def project_case(session: Session, case: ReviewCase) -> None:
         "overdue": int(case.status == Status.OPEN and case.stage in case.overdue_stages), "due": due,
         "system_close": case.deadlines["system_close"],
         "updated_at": case.modified_on.isoformat(), "version": case.version,
-    })
+    }
+
+
+project_case = Projection(ReviewCase, cases, case_row)
 
 
 def record_action(session: Session, case: ReviewCase, stage: str, decision: str, actor: dict[str, str]) -> None:

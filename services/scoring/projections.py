@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select
 from sqlalchemy.orm import Session
 
 from shared.campaign_settings import CampaignSettings
-from shared.readmodels import upsert
+from shared.readmodels import Owned, Projection, Row, upsert
 
 from services.scoring.domain import Candidate, Evaluator, Objection, Ranking, Selection, SheetStatus
 
@@ -136,48 +136,59 @@ def save_evaluator_account(session: Session, account_id: str, username: str, dis
 
 
 # ------------------------------------------------------------------ own aggregates
-def project_declaration(session: Session, e: Evaluator) -> None:
-    upsert(session, declarations, "account_id", {
+def declaration_row(e: Evaluator) -> Row:
+    return {
         "account_id": e.account_id, "kind": e.kind, "declared_on": e.declared_on, "version": e.version,
         "interests": json.dumps({"employers": e.employers, "enterprises": e.enterprises, "providers": e.providers},
-                                ensure_ascii=False)})
+                                ensure_ascii=False)}
 
 
-def project_candidate(session: Session, c: Candidate) -> None:
-    upsert(session, candidates, "application_id", {
+def candidate_row(c: Candidate) -> Row:
+    return {
         "application_id": c.application_id, "campaign_code": c.campaign_code, "unit_code": c.unit_code,
         "county_code": c.county_code, "enterprise_name": c.enterprise_name, "uscc": c.uscc,
         "submitted_at": c.submitted_at, "assigned": len(c.assigned), "final_sheets": len(c.final_sheets()),
         "awarded": c.award["document_number"] if c.award else None,
-        "revoked": c.award["revoked"] if c.award else None, "withdrawn": int(c.withdrawn), "version": c.version})
-    session.execute(delete(assignments).where(assignments.c.application_id == c.application_id))
+        "revoked": c.award["revoked"] if c.award else None, "withdrawn": int(c.withdrawn), "version": c.version}
+
+
+def assignments_of(c: Candidate) -> list[Row]:
+    """The candidate's evaluators, each with the state of its sheet."""
+    rows = []
     for evaluator_id in sorted(c.assigned):
         sheet = c.sheets.get(evaluator_id)
-        session.execute(insert(assignments).values(
-            application_id=c.application_id, evaluator_id=evaluator_id, campaign_code=c.campaign_code,
-            sheet_status=sheet["status"] if sheet else None, total=sheet["total"] if sheet else None))
+        rows.append({"application_id": c.application_id, "evaluator_id": evaluator_id, "campaign_code": c.campaign_code,
+                     "sheet_status": sheet["status"] if sheet else None, "total": sheet["total"] if sheet else None})
+    return rows
 
 
-def project_ranking(session: Session, r: Ranking) -> None:
-    upsert(session, rankings, "ranking_id", {"ranking_id": str(r.id), "campaign_code": r.campaign_code,
-                                             "made_at": r.created_on.isoformat(), "cut_at": r.cut_at,
-                                             "rows": json.dumps(r.rows, ensure_ascii=False)})
+def ranking_row(r: Ranking) -> Row:
+    return {"ranking_id": str(r.id), "campaign_code": r.campaign_code, "made_at": r.created_on.isoformat(),
+            "cut_at": r.cut_at, "rows": json.dumps(r.rows, ensure_ascii=False)}
 
 
-def project_selection(session: Session, s: Selection) -> None:
-    upsert(session, selections, "campaign_code", {
+def selection_row(s: Selection) -> Row:
+    return {
         "campaign_code": s.campaign_code, "stage": s.stage, "ranking_id": s.ranking_id,
         "entries": json.dumps(s.entries), "opens_at": s.opens_at, "closes_at": s.closes_at,
-        "document_number": s.document_number, "version": s.version})
+        "document_number": s.document_number, "version": s.version}
 
 
-def project_objection(session: Session, o: Objection) -> None:
-    upsert(session, objections, "objection_id", {
+def objection_row(o: Objection) -> Row:
+    return {
         "objection_id": str(o.id), "campaign_code": o.campaign_code, "application_id": o.application_id,
         "name": o.name, "contact": o.contact, "grounds": o.grounds, "lodged_at": o.created_on.isoformat(),
         "attachments": json.dumps([{k: a[k] for k in ("filename", "content_type", "size", "sha256")} for a in o.attachments],
                                   ensure_ascii=False),
-        "outcome": o.outcome, "reasons": json.dumps(o.reasons, ensure_ascii=False)})
+        "outcome": o.outcome, "reasons": json.dumps(o.reasons, ensure_ascii=False)}
+
+
+project_declaration = Projection(Evaluator, declarations, declaration_row)
+project_candidate = Projection(Candidate, candidates, candidate_row,
+                               owned=[Owned(assignments, "application_id", assignments_of)])
+project_ranking = Projection(Ranking, rankings, ranking_row)
+project_selection = Projection(Selection, selections, selection_row)
+project_objection = Projection(Objection, objections, objection_row)
 
 
 # ------------------------------------------------------------------ queries

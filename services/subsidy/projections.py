@@ -9,7 +9,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.orm import Session
 
 from shared.campaign_settings import CampaignSettings
-from shared.readmodels import upsert
+from shared.readmodels import Projection, Row, upsert
 
 from services.subsidy.domain import SubsidyCase
 
@@ -72,16 +72,19 @@ def provider_name(session: Session, provider_id: str) -> str | None:
     return found
 
 
-def project_case(session: Session, case: SubsidyCase) -> None:
+def case_row(case: SubsidyCase) -> Row:
     calculation, payment, reclaim = case.calculation or {}, case.payment or {}, case.reclaim or {}
-    upsert(session, cases, "application_id", {
+    return {
         "application_id": case.application_id, "campaign_code": case.campaign_code,
         "enterprise_name": case.enterprise_name, "uscc": case.uscc, "county_code": case.county_code,
         "unit_code": case.unit_code, "status": case.status, "calculated": calculation.get("amount"),
         "approved": case.approved, "paid": payment.get("amount"), "paid_on": payment.get("paid_on"),
         "voucher_reference": payment.get("voucher_reference"), "reclaim": reclaim.get("amount"),
         "recovered": reclaim.get("recovered"), "flags": json.dumps(calculation.get("flags", []), ensure_ascii=False),
-        "version": case.version})
+        "version": case.version}
+
+
+project_case = Projection(SubsidyCase, cases, case_row)
 
 
 def voucher_used(session: Session, voucher_reference: str) -> str | None:
