@@ -33,6 +33,8 @@ from shared.sessions import record_account
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("HBCLOUD_FUZZ_EXAMPLES", "150"))  # per operation; raise it for a deeper run
 # Values of the wrong shape for any parameter: what a fuzzing portal or a careless one sends.
+# Commands that take no idempotency key, each for the reason docs/rpc.md gives beside it.
+KEYLESS_COMMANDS = {"change_password"}
 ABSURD = [None, True, 10**30, -1, "", "\x00", ["list"], {"nested": {"deeper": [1, 2]}}, 1.5]
 
 
@@ -87,6 +89,19 @@ class ServiceContract:
         documented = set(re.findall(r"`(\w+)\(", rpc_section(self.definition.name)))
         missing = {op.name for op in self.definition.operations} - documented
         assert not missing, f"not in docs/rpc.md: {sorted(missing)}"
+
+    def test_every_command_takes_an_idempotency_key_and_its_heading_says_so(self) -> None:
+        """A portal retries any command safely: every operation that records something takes a key
+        (but those docs/rpc.md says cannot), and each heading shows `idempotency_key` exactly then."""
+        commands = {op.name for op in self.definition.operations
+                    if "Change" in str(inspect.signature(op.handler).return_annotation)}
+        keyless = {op.name for op in self.definition.operations if not op.idempotent} & commands
+        assert keyless <= KEYLESS_COMMANDS, f"commands without an idempotency key: {sorted(keyless - KEYLESS_COMMANDS)}"
+        section = rpc_section(self.definition.name)
+        for op in self.definition.operations:
+            headings = re.findall(rf"`{op.name}\(([^)]*)\)`", section)
+            assert headings, f"{op.name} has no heading in docs/rpc.md"
+            assert all(("idempotency_key=None" in h) == op.idempotent for h in headings), (op.name, headings)
 
     # ------------------------------------------------------------------ the log
     def test_get_notifications_pages_the_whole_log_exactly(self, running: Pipeline[Any]) -> None:

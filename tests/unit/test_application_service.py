@@ -14,6 +14,7 @@ from shared.follower import dispatch
 from tests.support import builders as b
 from tests.support.builders import fill_complete
 from tests.support.inprocess import Harness
+from tests.support.retries import head, retried
 
 
 @pytest.fixture
@@ -231,6 +232,37 @@ def test_a_portal_retrying_a_command_with_its_key_gets_the_first_answer_and_noth
     rival_app = other.start_application("2018")["application_id"]
     # Keys belong to the account that used them.
     assert other.update_section(rival_app, "cloud", {"next_steps": "x"}, idempotency_key="edit-3") != edit
+
+
+def test_every_other_command_retried_with_its_key_answers_its_first_answer_and_acts_once(h):
+    """The province's and the enterprise's commands that took no key before: a retry with the same
+    key answers the first answer and records nothing, where the same call without it is refused."""
+    log = head(h.province)
+    registration = {"username": "late-comer", "password": "Secret-pass-1", "uscc": b.uscc("130102", 5),
+                    "name": "石家庄某后来有限公司", "county_code": "130102"}
+    # Anyone: the key is bound to the input, so the same key with other input is simply another call.
+    retried(h.anonymous, "register_enterprise", (registration,), log, Conflict)
+    h.provision("expert-1", "expert")
+    leave = {"username": "expert-1", "reason": "离开专家库"}
+    retried(h.province, "deactivate_account", (leave,), log, InvalidState, other=(leave | {"reason": "另一原因"},))
+    retried(h.province, "reactivate_account", (leave,), log, InvalidState, other=(leave | {"reason": "另一原因"},))
+    settings = b.campaign_2018() | {"code": "2019", "name": "2019年企业上云标杆"}
+    retried(h.province, "open_campaign", (settings,), log, Conflict, other=(settings | {"name": "另一名称"},))
+    provider = {"provider_id": "other-cloud", "name": "另一云服务有限公司", "uscc": b.uscc("130100", 998)}
+    retried(h.province, "add_provider", (provider,), log, Conflict, other=(provider | {"name": "又一云服务有限公司"},))
+    removal = {"provider_id": "other-cloud", "reason": "合同到期"}
+    retried(h.province, "remove_provider", (removal,), log, NotFound, other=(removal | {"reason": "退出资源池"},))
+    ban = {"uscc": b.uscc("130102", 9), "reason": "2017年弄虚作假", "starts_on": "2017-01-10"}
+    banned = retried(h.province, "record_ban", (ban,), log, other=(ban | {"reason": "2016年弄虚作假"},))
+    lift = {"ban_id": banned["ban_id"], "reason": "复议撤销"}
+    retried(h.province, "lift_ban", (lift,), log, InvalidState, other=(lift | {"reason": "另一原因"},))
+    ent, app_id = started(h)
+    fill_complete(ent, app_id)
+    contract_id = b.CONTRACTS[0]["contract_id"]
+    retried(ent, "remove_contract", (app_id, contract_id), log, NotFound, other=(app_id, b.CONTRACTS[1]["contract_id"]))
+    document_id = ent.get_application(app_id)["documents"][0]["document_id"]
+    retried(ent, "remove_document", (app_id, document_id), log, NotFound, other=(app_id, "no-such-document"))
+    retried(ent, "give_pledge", (app_id, b.PLEDGE), log, other=(app_id, b.PLEDGE | {"share_experience": False}))
 
 
 def test_starting_twice_answers_the_same_application(h):

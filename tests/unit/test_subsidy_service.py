@@ -15,6 +15,7 @@ from sqlalchemy import update
 from services.subsidy import projections as rm
 from services.subsidy import rules
 from shared.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from tests.support.retries import head, retried
 from tests.support.subsidy_inprocess import PAYEE, Four, invoices_for
 
 
@@ -260,3 +261,28 @@ def test_duplicate_invoices_blank_names_loose_amounts_and_dates_are_refused(four
     with pytest.raises(InvalidInput):
         four.finance.list_subsidy_cases({"status": "nope"})
     assert four.subsidy_store.max_position() == before
+
+
+def test_every_subsidy_command_retried_with_its_key_answers_its_first_answer_and_acts_once(four):
+    """A portal that lost an answer retries with the same key: the first answer and nothing recorded,
+    where the same call without the key is now refused (or would act again)."""
+    app_id = four.awarded(1)[0]
+    ent, province, finance, log = four.enterprise(1), four.province_subsidy, four.finance, head(four.province_subsidy)
+    county = four.app.login("changan", "changan-Own-pass-2018").on(four.subsidy)
+    city = four.app.login("sjz-city", "sjz-city-Own-pass-2018").on(four.subsidy)
+    details = {"payee": PAYEE, "invoices": invoices_for(["c2018"])}
+    ent.give_filing_details(app_id, details)
+    stamped = {"remarks": "材料属实，已盖章"}
+    for bureau in (county, city):
+        retried(bureau, "stamp", (app_id, stamped), log, InvalidState, other=(app_id, {"remarks": "同意报送"}))
+    back = {"reasons": ["发票复印件不清晰"]}
+    retried(province, "send_back", (app_id, back), log, InvalidState, other=(app_id, {"reasons": ["付款凭证缺失"]}))
+    ent.give_filing_details(app_id, details)
+    county.stamp(app_id, {})
+    city.stamp(app_id, {})
+    retried(province, "file_case", (app_id, {"remarks": "已备案"}), log, InvalidState, other=(app_id, {"remarks": "备案"}))
+    amount = retried(province, "calculate", (app_id,), log)["calculation"]["amount"]  # again before approval: recalculated
+    retried(finance, "approve", (app_id, {"amount": amount}), log, InvalidState, other=(app_id, {"amount": "1.00"}))
+    payment = {"paid_on": "2019-03-01", "amount": amount, "voucher_reference": "PAY-1"}
+    paid = retried(finance, "record_payment", (app_id, payment), log, other=(app_id, payment | {"paid_on": "2019-03-02"}))
+    assert paid["position"] is not None  # the first answer; the same voucher without the key answers `position: null`
