@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, Callable
 
 from shared.clock import FixedClock
-from shared.errors import ServiceError
 from tests.support.inprocess import Harness
 from tests.support.system import PROVINCE, TOKEN_SECRET, System
 from tools.play.campaign import DATES, Campaign, clock_file
@@ -29,30 +28,6 @@ class InProcessPortal(Portal):
     def _once(self, token: str | None, service: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         assert service == "application", f"{service}.{method}: only the application service is in-process"
         return self.harness.service.call(method, token, args, kwargs)
-
-
-class FaultPortal(Portal):
-    """The driver's portal, which also asks `settled` about a refusal that came without a failed
-    attempt before it. A service SIGKILLed after it committed a command and before it acknowledged
-    the request gets the request again from the broker once restarted; the repeat is refused (the
-    record moved on) and that refusal is the answer the caller receives, for a command that acted.
-    Commands with an idempotency key answer the first answer instead; the review steps take none.
-    `repeats` counts such refusals, each settled by reading the record."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.repeats: list[str] = []
-
-    def call(self, account: Any, service: str, method: str, *args: Any, key: str | None = None,
-             settled: Callable[[ServiceError], Any] | None = None, **kwargs: Any) -> Any:
-        try:
-            return super().call(account, service, method, *args, key=key, settled=settled, **kwargs)
-        except ServiceError as e:
-            outcome = settled(e) if settled is not None else None
-            if outcome is None:
-                raise
-            self.repeats.append(f"{service}.{method}: {e.payload['code']}")
-            return outcome
 
 
 def both_clocks(clock: FixedClock, set_file: Callable[[str], None]) -> Callable[[str], None]:
@@ -83,7 +58,7 @@ def prepared_campaign(system: System, enterprises: int, seed: str, concurrency: 
     for e in campaign.people:
         e.application_id, state = drafted[e.username]
         e.state.update(state)  # what the driver noted while filling (e.g. the attached documents' ids)
-    campaign.portal = FaultPortal(system.amqp_uri, pool_size=concurrency, **portal)
+    campaign.portal = Portal(system.amqp_uri, pool_size=concurrency, **portal)
     campaign.concurrency = concurrency
     return campaign
 
@@ -116,7 +91,8 @@ def _draft_share(url: str, enterprises: int, seed: str, indices: range) -> dict[
 def draft(campaign: Campaign, e: Enterprise) -> None:
     """The driver's register_and_apply for one enterprise, but for its submission."""
     campaign.call(None, "application", "register_enterprise",
-                  {"username": e.username, "password": e.password, "uscc": e.uscc, "name": e.name, "county_code": e.county_code})
+                  {"username": e.username, "password": e.password, "uscc": e.uscc, "name": e.name, "county_code": e.county_code},
+                  key=campaign.key("register", e.username))
     account = campaign.enterprise_account(e)
     e.application_id = campaign.call(account, "application", "start_application", campaign.code,
                                      key=campaign.key("start", e.username))["application_id"]

@@ -53,8 +53,7 @@ class Played:
 
     def outcome(self) -> dict[str, Any]:
         portal = self.campaign.portal
-        return {"failures": self.campaign.failures[:10], "portal": portal.stats.as_dict(),
-                "refusals_of_a_repeat_that_had_acted": getattr(portal, "repeats", [])}
+        return {"failures": self.campaign.failures[:10], "portal": portal.stats.as_dict()}
 
 
 def test_a_campaign_survives_killed_services_and_a_killed_broker(tmp_path: Path, fault_broker: OwnBroker, fault_seed: int) -> None:

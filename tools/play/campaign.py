@@ -28,11 +28,10 @@ stage, e.g. the second round of returned applications). Each stage answers a dic
 and everything is also kept on the Campaign (`c.people`: the planned enterprises with their
 application ids and what happened; `c.failures`: (stage, subject, error) of items that failed
 without stopping the stage). Every command carries an idempotency key made of the seed, the step
-and the subject, where the command takes one; the others are retried only when a retry's refusal
-shows the first attempt acted (`Portal.call(..., settled=...)`); creating what exists already (a
-registration, the campaign, a pool member) is taken as done, and issued accounts whose first answer
-was lost get their password reset (the driver itself is not resumable mid-stage: replay a campaign
-on a fresh system).
+and the subject (and the review round: a second round's step is another call), so a retry of one
+that acted answers its first answer; creating what exists already (a registration, the campaign, a
+pool member) is taken as done, and issued accounts whose first answer was lost get their password
+reset (the driver itself is not resumable mid-stage: replay a campaign on a fresh system).
 A refusal that only says another service has not followed yet (`not_found`, `invalid_state` before
 a case reaches a step) is tried again for up to `wait_seconds`: those polls are counted in
 `portal.stats.typed_errors` like any refusal the portal saw. `concurrency` green threads run each
@@ -51,7 +50,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import eventlet
 from eventlet.greenpool import GreenPool
 
-from shared.errors import Conflict, InvalidState, NotFound, ServiceError
+from shared.errors import Conflict, InvalidState, NotFound
 from tools.play import forms, plan as planning
 from tools.play.plan import DECLINED, LAPSED, LATE, OBJECTED, RETURNED, Enterprise
 from tools.play.portal import Account, Portal, idempotency_key
@@ -76,7 +75,6 @@ EXPERTS = 6
 CRITERIA_SHARE = {"results": 40, "advancement": 20, "practicality": 15, "replicability": 15, "breadth_depth": 10}
 JUSTIFICATIONS = {"results": "成本降低、效率提升有数据支撑", "advancement": "采用容器化和微服务架构",
                   "practicality": "贴合企业生产管理需要", "replicability": "同行业可复制推广", "breadth_depth": "核心业务系统上云"}
-STEPS = ("provider", "county", "city")  # a review case's steps, in order
 SELF_RECOVERING = (NotFound, InvalidState)  # what a follower not yet caught up answers
 
 
@@ -217,12 +215,12 @@ class Campaign:
             self.portal.first_sign_in(self.province, self._province_initial)
         self.portal.sign_in(self.province)
         # `conflict` here means it exists already (an earlier run of this seed, or a retry that acted)
-        opened = self.already(lambda: self.call(self.province, "application", "open_campaign", self.settings),
-                              {"code": self.code})
+        opened = self.already(lambda: self.call(self.province, "application", "open_campaign", self.settings,
+                                                key=self.key("campaign")), {"code": self.code})
         for p in planning.PROVIDERS:
             self.already(lambda: self.call(self.province, "application", "add_provider",
                                            {"provider_id": p.provider_id, "name": p.name, "uscc": p.uscc,
-                                            "reason": "入选供给资源池"}), {})
+                                            "reason": "入选供给资源池"}, key=self.key("pool", p.provider_id)), {})
         units = {e.unit_code for e in self.people}
         counties = {e.county_code for e in self.people if e.county_code != e.unit_code}
         to_issue: list[tuple[str, str, dict[str, Any]]] = []
@@ -246,7 +244,7 @@ class Campaign:
         def one(e: Enterprise) -> None:
             self.already(lambda: self.call(None, "application", "register_enterprise",
                                            {"username": e.username, "password": e.password, "uscc": e.uscc, "name": e.name,
-                                            "county_code": e.county_code}), {})
+                                            "county_code": e.county_code}, key=self.key("register", e.username)), {})
             account = self.enterprise_account(e)
             e.application_id = self.call(account, "application", "start_application", self.code,
                                          key=self.key("start", e.username))["application_id"]
@@ -274,7 +272,7 @@ class Campaign:
         for i, d in enumerate(form["documents"]):
             attached = self.call(account, "application", "attach_document", app, d, key=k(f"document-{i}"))
             e.state["documents"].append((attached["document_id"], d["kind"]))
-        self.call(account, "application", "give_pledge", app, form["pledge"])  # not idempotent; the same pledge again is harmless
+        self.call(account, "application", "give_pledge", app, form["pledge"], key=k("pledge"))
 
     def submit(self, e: Enterprise, account: Account, step: str) -> None:
         from shared.errors import Ineligible
@@ -286,34 +284,18 @@ class Campaign:
         e.state["submitted"] = True
         e.state["round"] = answer["round"]
 
-    def _case(self, e: Enterprise, account: Account) -> dict[str, Any]:
-        return dict(self.call(account, "review", "get_case", e.application_id))
-
     def _review_step(self, e: Enterprise, account: Account, method: str, data: dict[str, Any], stage: str) -> Any:
         """A review step, tried until the case is open at it: the review service follows the
-        application's log, so a fresh submission or resubmission reaches it a moment later."""
-        return self.eventually(lambda: self.call(account, "review", method, e.application_id, data,
-                                                 settled=self._moved_on(e, account, stage)),
+        application's log, so a fresh submission or resubmission reaches it a moment later. Its key
+        names the round: the same step of the next round is another call."""
+        key = self.key(f"{method}-{e.state.get('round', 1)}", e.username)
+        return self.eventually(lambda: self.call(account, "review", method, e.application_id, data, key=key),
                                f"{e.username}'s case open at the {stage} step")
 
     def _confirm(self, e: Enterprise) -> None:
         ok = {"confirmed": True, "remark": ""}
         items = {"first_cloud_date": ok, "content": ok, "results": ok, "contracts": {c["contract_id"]: ok for c in e.contracts}}
         self._review_step(e, self.provider_account(e), "provider_answer", {"items": items, "remarks": "合同及金额属实"}, "provider")
-
-    def _moved_on(self, e: Enterprise, account: Account, stage: str) -> Callable[[ServiceError], Any]:
-        """For a review step whose retry is refused: it acted if the case, in the application's
-        current round, is past `stage` or ended at it (returned, rejected, recommended, declined); a
-        case still before `stage`, or in an earlier round, has not got there yet."""
-        def check(error: ServiceError) -> Any:
-            if not isinstance(error, InvalidState):
-                return None
-            case = self._case(e, account)
-            if case["round"] != e.state.get("round", 1):
-                return None
-            at, wanted = STEPS.index(case["stage"]), STEPS.index(stage)
-            return case if at > wanted or (at == wanted and case["status"] != "open") else None
-        return check
 
     def provider_confirm(self, progress: Progress = _noop) -> dict[str, Any]:
         """服务商确认: each provider confirms every item of the applications naming it."""
@@ -442,11 +424,11 @@ class Campaign:
             if i == len(self.experts) - 1:
                 declaration["employers"] = [conflicted_provider.uscc]
                 self.conflicts[expert.username] = [f"employed by provider {conflicted_provider.provider_id}"]
-            self.call(expert, "scoring", "declare_interests", declaration)
+            self.call(expert, "scoring", "declare_interests", declaration, key=self.key("declaration", expert.username))
         self.wait(lambda: self.call(self.province, "scoring", "scoring_progress", self.code)["candidates"] >= len(recommended),
                   "every recommendation to reach the scoring service")
         drawn = self.call(self.province, "scoring", "draw_evaluators", {"campaign_code": self.code, "seed": f"{self.seed}-draw"},
-                          settled=lambda e: {"assignments": {}} if isinstance(e, InvalidState) else None)
+                          key=self.key("draw"))
         by_id = {a.account_id: a for a in self.experts}
         assignments = {app: list(experts) for app, experts in drawn["assignments"].items()}
         # the conflicts the draw had to avoid, and whether it did (for the report)
@@ -461,13 +443,11 @@ class Campaign:
             app, expert = item
             points = self._score(app, expert)
             self.call(by_id[expert], "scoring", "save_sheet", app,
-                      {"scores": points, "justifications": JUSTIFICATIONS, "final": True},
-                      settled=lambda e: {} if isinstance(e, InvalidState) else None)
+                      {"scores": points, "justifications": JUSTIFICATIONS, "final": True}, key=self.key("sheet", f"{app}:{expert}"))
         self.each("expert_review", sheets, score, progress)
-        ranking = self.call(self.province, "scoring", "rank_candidates", self.code)
+        ranking = self.call(self.province, "scoring", "rank_candidates", self.code, key=self.key("rank"))
         adopted = self.call(self.province, "scoring", "adopt_list", {"campaign_code": self.code, "ranking_id": ranking["ranking_id"]},
-                            settled=lambda e: self.call(self.province, "scoring", "public_notice", self.code)
-                            if isinstance(e, InvalidState) else None)
+                            key=self.key("adopt"))
         self.results["expert_review"] = {"candidates": len(recommended), "sheets": len(sheets), "draw_seed": drawn.get("seed"),
                                          "shortfalls": drawn.get("shortfalls", {}), "conflicts_avoided": avoided,
                                          "adopted": len(adopted.get("entries", []))}
@@ -477,8 +457,7 @@ class Campaign:
         """公示 on the notice's dates; two objections from the public: the one against the OBJECTED
         enterprise is upheld (it leaves the list), the other dismissed; then 正式公布."""
         self.clock("notice")
-        self.call(self.province, "scoring", "publish_notice", self.code,
-                  settled=lambda e: {} if isinstance(e, InvalidState) else None)
+        self.call(self.province, "scoring", "publish_notice", self.code, key=self.key("notice"))
         notice = self.call(None, "scoring", "public_notice", self.code)
         listed = {x["application_id"] for x in notice["entries"]}
         upheld = [e for e in self.with_fate(OBJECTED) if e.application_id in listed]
@@ -500,13 +479,12 @@ class Campaign:
             e, outcome, objection_id = item
             reasons = ["经核实，合同金额虚报属实"] if outcome == "upheld" else ["经核实，上云时间与合同一致，异议不成立"]
             self.call(self.province, "scoring", "decide_objection", objection_id, {"outcome": outcome, "reasons": reasons},
-                      settled=lambda err: {} if isinstance(err, InvalidState) else None)
+                      key=self.key("decide-objection", e.username))
             e.state["objection"] = outcome
         self.each("objections", lodged, decide, progress, total=2 * len(objections), done=len(lodged))
         self.clock("announce")
         announced = self.call(self.province, "scoring", "announce", {"campaign_code": self.code, "document_number": DOCUMENT},
-                              settled=lambda e: {"awarded": [x["application_id"] for x in self.call(
-                                  None, "scoring", "announced_list", self.code)["entries"]]} if isinstance(e, InvalidState) else None)
+                              key=self.key("announce"))
         awarded = set(announced["awarded"])
         for e in self.people:
             e.state["awarded"] = e.application_id in awarded
@@ -527,17 +505,6 @@ class Campaign:
         awarded = self.awarded
         finance = self.accounts["finance-1"]
 
-        def case_of(e: Enterprise, account: Account) -> dict[str, Any]:
-            return dict(self.call(account, "subsidy", "get_subsidy_case", e.application_id))
-
-        def status_after(e: Enterprise, account: Account, *statuses: str) -> Callable[[ServiceError], Any]:
-            def check(error: ServiceError) -> Any:
-                if not isinstance(error, InvalidState):
-                    return None
-                case = case_of(e, account)
-                return case if case["status"] in statuses else None
-            return check
-
         def one(e: Enterprise) -> None:
             ent = self.enterprise_account(e)  # the award opens its case a moment after the announcement
             printed = self.eventually(lambda: self.call(ent, "subsidy", "print_dossier", e.application_id),
@@ -550,23 +517,21 @@ class Campaign:
                                                                       "position": printed["position"], "digest": printed["digest"]})
             e.state["dossier_verified"] = checked["matches"]
             city = self.accounts[f"city-{e.unit_code}"]
+            k = lambda what: self.key(what, e.username)  # noqa: E731
             if county is not city:
-                self.call(county, "subsidy", "stamp", e.application_id, {"remarks": "已审核盖章"},
-                          settled=status_after(e, county, "awaiting_city", "awaiting_province"))
-            self.call(city, "subsidy", "stamp", e.application_id, {"remarks": "已审核盖章"},
-                      settled=status_after(e, city, "awaiting_province"))
-            self.call(self.province, "subsidy", "file_case", e.application_id, {"remarks": "已备案"},
-                      settled=status_after(e, self.province, "filed"))
-            amount = self.call(self.province, "subsidy", "calculate", e.application_id)["calculation"]["amount"]
-            self.call(finance, "subsidy", "approve", e.application_id, {"amount": amount},
-                      settled=status_after(e, finance, "approved"))
+                self.call(county, "subsidy", "stamp", e.application_id, {"remarks": "已审核盖章"}, key=k("county-stamp"))
+            self.call(city, "subsidy", "stamp", e.application_id, {"remarks": "已审核盖章"}, key=k("city-stamp"))
+            self.call(self.province, "subsidy", "file_case", e.application_id, {"remarks": "已备案"}, key=k("file"))
+            amount = self.call(self.province, "subsidy", "calculate", e.application_id, key=k("calculate"))["calculation"]["amount"]
+            self.call(finance, "subsidy", "approve", e.application_id, {"amount": amount}, key=k("approve"))
             e.state["amount"] = amount
         self.each("subsidy", awarded, one, progress, total=2 * len(awarded))
         self.clock("payment")
 
         def pay(e: Enterprise) -> None:
             self.call(finance, "subsidy", "record_payment", e.application_id,
-                      {"paid_on": DATES["payment"][:10], "amount": e.state["amount"], "voucher_reference": f"GK-2019-{e.serial:05d}"})
+                      {"paid_on": DATES["payment"][:10], "amount": e.state["amount"], "voucher_reference": f"GK-2019-{e.serial:05d}"},
+                      key=self.key("payment", e.username))
             e.state["paid"] = e.state["amount"]
         self.each("subsidy", [e for e in awarded if "amount" in e.state], pay, progress, total=2 * len(awarded),
                   done=len(awarded))

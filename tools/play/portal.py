@@ -1,6 +1,6 @@
 """What a portal does on the caller's side of RPC: signs accounts in (and again when a token expired
-by the service clock or ended), sends each command with a deterministic idempotency key where the
-command takes one, retries transient failures (timeouts, lost connections, a service not running
+by the service clock or ended), sends each command with the deterministic idempotency key its caller
+names (every command takes one but `change_password`), retries transient failures (timeouts, lost connections, a service not running
 or restarting, `rate_limited`, a concurrent change) with backoff up to a limit, and hands typed
 refusals back as they came. `stats` counts what was seen, for a report."""
 from __future__ import annotations
@@ -26,14 +26,6 @@ from shared.wire import AUTH_HEADER  # and the typed errors, registered for dese
 
 logging.getLogger("amqp").setLevel(logging.ERROR)  # a discarded proxy's channel chatter
 
-# The commands that take `idempotency_key` (docs/rpc.md); every other command refuses the argument.
-IDEMPOTENT = {
-    "application": {"provision_account", "reset_password", "start_application", "update_section", "set_scenarios",
-                    "save_contract", "attach_document", "submit", "withdraw"},
-    "scoring": {"lodge_objection"},
-    "subsidy": {"give_filing_details", "record_recovery"},
-    "audit": {"draw_spot_check", "record_finding", "decide_fraud"},
-}
 # The calls that hash a password: the service hashes one (or a few) at a time and answers
 # `rate_limited` to the rest, so the portal sends them `hashing` at a time.
 HASHING = {"login", "register_enterprise", "change_password", "provision_account", "reset_password"}
@@ -65,7 +57,6 @@ class Stats:
     connection_errors: int = 0
     rate_limited: int = 0
     sign_ins: int = 0
-    settled_after_retry: int = 0  # a non-idempotent command whose retry found it had already acted
     typed_errors: Counter[str] = field(default_factory=Counter)  # code -> count, refusals handed back
     gave_up: int = 0
 
@@ -154,15 +145,13 @@ class Portal:
 
     # ------------------------------------------------------------------ calls
     def call(self, account: Account | None, service: str, method: str, *args: Any, key: str | None = None,
-             settled: Callable[[ServiceError], Any] | None = None, **kwargs: Any) -> Any:
-        """One command or query as `account` (None: public). `key` is sent as `idempotency_key` when
-        the command takes one. A typed refusal is raised as such; but when an earlier attempt of this
-        call failed transiently (it may have acted), `settled(refusal)` is asked first and its answer,
-        if not None, is returned: how a non-idempotent command is retried safely."""
+                **kwargs: Any) -> Any:
+        """One command or query as `account` (None: public). `key` is sent as `idempotency_key`, the
+        same with every attempt: a retry of a command that acted (its answer lost to a timeout, or
+        its service killed after the commit) answers the first answer. A typed refusal is raised as such."""
         self.stats.calls += 1
-        if key is not None and method in IDEMPOTENT.get(service, ()):
+        if key is not None:
             kwargs["idempotency_key"] = key
-        uncertain = False
         signed_in_again = False
         limited_until = time.monotonic() + self.rate_limit_wait
         attempt = 0
@@ -189,17 +178,11 @@ class Portal:
                 if transient(e) and attempt < self.attempts:
                     self._pause(attempt, e)
                     continue
-                if uncertain and settled is not None:
-                    outcome = settled(e)
-                    if outcome is not None:
-                        self.stats.settled_after_retry += 1
-                        return outcome
                 self.stats.typed_errors[e.payload["code"]] += 1
                 raise
             except Exception as e:
                 if not transient(e):
                     raise
-                uncertain = True
                 if isinstance(e, RpcTimeout):
                     self.stats.timeouts += 1
                 else:
