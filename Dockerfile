@@ -19,6 +19,7 @@ COPY config/ config/
 COPY campaigns/ campaigns/
 ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    EVENTLET_NO_GREENDNS=yes \
     HBCLOUD_DATA_DIR=/data
 RUN useradd --system --home /app hbcloud && mkdir /data && chown hbcloud /data
 USER hbcloud

@@ -20,8 +20,12 @@ Errors print their code and both messages and exit with 2."""
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
+# eventlet's green DNS imports dnspython, a third of the CLI's start-up; it only resolves the broker's
+# name once per call, which the system's resolver does as well (scripts/common.sh says the same).
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import eventlet  # noqa: E402
 

@@ -7,6 +7,10 @@ VENV=${HBCLOUD_VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
 export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672//}
 RABBIT_NODE=rabbit@localhost
+# eventlet's green DNS imports dnspython: a quarter of a second of every service's and CLI call's
+# start-up. A service resolves the broker's and the database's names only when it connects, which
+# the system's resolver does as well.
+export EVENTLET_NO_GREENDNS=${EVENTLET_NO_GREENDNS:-yes}
 
 say() { printf '[hbcloud] %s\n' "$*" >&2; }
 

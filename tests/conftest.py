@@ -5,6 +5,8 @@ import os
 # Password hashing at test strength, for this process and the services the tests start (they
 # inherit the environment). Set before shared.identity is imported.
 os.environ.setdefault("HBCLOUD_PASSWORD_HASH_PROFILE", "CHEAPEST")
+# No green DNS (dnspython) for this process and the services and CLI calls it starts: scripts/common.sh.
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
 import eventlet  # noqa: E402
 
