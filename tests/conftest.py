@@ -20,6 +20,7 @@ from typing import Iterator  # noqa: E402
 import pytest  # noqa: E402
 
 from shared.clock import SHANGHAI, FixedClock  # noqa: E402
+from tests.support.system import backends  # noqa: E402
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def _postgres_url() -> str | None:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=backends())
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: an SQLite file, or a new PostgreSQL database dropped afterwards."""
     if request.param == "sqlite":
