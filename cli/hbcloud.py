@@ -579,14 +579,15 @@ def cmd_health(a: argparse.Namespace) -> None:
 
 def cmd_rebuild_read_models(a: argparse.Namespace) -> None:
     """Write a service's read models again from its own event log (run on the service's host, with
-    its settings; the service may keep running: rows are replaced in one transaction)."""
+    its settings, the service stopped: docs/operations.md)."""
     from services.topology import definition
     from shared.definition import rebuild_read_models
 
     d = definition(a.service)
     store = d.make_store(settings_from_env())
     written = rebuild_read_models(store, d.projections)
-    print(f"{a.service}: {written} rows written to {', '.join(p.table.name for p in d.projections)}", file=sys.stderr)
+    tables = [t.name for p in d.projections for t in p.tables]
+    print(f"{a.service}: the rows of {written} aggregates written to {', '.join(tables)}", file=sys.stderr)
 
 
 def cmd_unlock(a: argparse.Namespace) -> None:
