@@ -40,6 +40,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import contextlib  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -436,12 +437,17 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["portal", "province"],
                         help="leave a part out (e.g. while profiling another)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory (the services' stores and logs)")
     args = parser.parse_args()
     uri = amqp_uri()
     figures: dict[str, Any] = {"load_start": load(), "cores": os.cpu_count(), "password_hash_ms": password_hash_ms(),
                                "password_hash_profile": os.environ["HBCLOUD_PASSWORD_HASH_PROFILE"],
                                "applications_asked": args.applications, "minutes": args.minutes}
-    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:  # the same disk as the project's data
+    # The same disk as the project's data.
+    with (contextlib.nullcontext(tempfile.mkdtemp(dir=ROOT, prefix="bench-")) if args.keep
+          else tempfile.TemporaryDirectory(dir=ROOT)) as tmp:
+        if args.keep:
+            print(f"the run's directory, kept: {tmp}")
         if "portal" not in args.skip:
             figures["portal"] = portal_load(Path(tmp) / "portal", uri, args.portal_submissions, timeout=300)
         if "province" not in args.skip:
