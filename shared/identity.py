@@ -128,6 +128,10 @@ class ServiceCredential:
         self._token: str | None = None
         self._renew_at = 0.0
 
+    def renew(self) -> None:
+        """Issue a new token at the next call (the last one was refused as expired)."""
+        self._token = None
+
     def token(self) -> str:
         now = self._issuer.clock.now().timestamp()
         if self._token is None or now >= self._renew_at:

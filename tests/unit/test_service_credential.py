@@ -15,3 +15,46 @@ def test_the_service_credential_is_renewed_before_it_expires(clock):
     clock.advance(hours=8)  # the first token has expired by now
     renewed = credential.token()
     assert renewed != first and issuer.verify(renewed).role.value == "service"
+
+
+def test_a_pull_refused_as_expired_is_made_again_at_once_with_a_new_token(clock, monkeypatch):
+    """The clock jumped past the token between its issue and the upstream's check (a replayed
+    campaign's clock moves by days): the follower does not wait for its next timed pull."""
+    from shared import nameko_service
+    from shared.config import settings_from_env
+    from shared.errors import NotAuthenticated
+
+    issuer = TokenIssuer(SECRET, clock)
+    seen: list[str] = []
+
+    class Upstream:  # the upstream's RPC proxy: checks the token on its own (jumped) clock
+        def __init__(self, config, context_data, timeout):
+            self.token = context_data[nameko_service.AUTH_HEADER]
+
+        def start(self):
+            return self
+
+        def stop(self):
+            pass
+
+        @property
+        def application(self):
+            return self
+
+        def get_notifications(self, after, limit):
+            seen.append(self.token)
+            if len(seen) == 1:
+                clock.advance(days=3)  # while the first call was on its way
+            issuer.verify(self.token)  # raises NotAuthenticated(expired_token) for the first
+            return {"notifications": [], "max_position": 0}
+
+    monkeypatch.setattr(nameko_service, "ClusterRpcProxy", Upstream)
+    log = nameko_service.UpstreamLog("application", settings_from_env({"HBCLOUD_TOKEN_SECRET": SECRET}))
+    log.credential = ServiceCredential(issuer)
+    assert log(after=0, limit=10) == {"notifications": [], "max_position": 0}
+    assert len(seen) == 2 and seen[0] != seen[1]
+    try:
+        issuer.verify(seen[0])
+        raise AssertionError("the first token should have expired")
+    except NotAuthenticated as e:
+        assert e.to_dict()["details"]["reason"] == "expired_token"
