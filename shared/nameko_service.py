@@ -163,13 +163,20 @@ def _establish_connection_promptly(self: Any) -> Iterator[Any]:
 QueueConsumer.establish_connection = _establish_connection_promptly
 
 
+FIRST_RETRY_SECONDS = 0.25
+
+
 def run_forever(container: Any, interval: float, job: Callable[[], Any], name: str,
                 pause: Callable[[float], Any] = eventlet.sleep) -> None:
     """Run `job` every `interval` seconds (or sooner, when `pause` returns sooner) in a managed
     thread. Failures are logged, never raised: an exception escaping a managed thread stops the
-    whole service process."""
+    whole service process. A failed run is tried again sooner, after 0.25 s, doubling while it
+    keeps failing, up to `interval`: what made it fail often passes at once (an upstream
+    restarting, a pull whose token the clock overtook), and its events would wait a whole
+    interval (bench/bench_province.py saw 3–6 s)."""
 
     def loop() -> None:
+        retry = FIRST_RETRY_SECONDS
         while True:
             try:
                 job()
@@ -177,7 +184,12 @@ def run_forever(container: Any, interval: float, job: Callable[[], Any], name: s
                 log.debug("%s: %s is not running yet", name, e)
             except Exception:
                 log.exception("%s failed; will try again", name)
-            pause(interval)
+            else:
+                retry = FIRST_RETRY_SECONDS
+                pause(interval)
+                continue
+            pause(min(retry, interval))
+            retry *= 2
 
     container.spawn_managed_thread(loop)
 

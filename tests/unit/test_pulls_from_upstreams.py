@@ -1,4 +1,5 @@
-"""A service's own credential is renewed by the injected clock before it expires."""
+"""A follower's pulls from its upstreams: its own credential, renewed by the injected clock before it
+expires and at once when a pull is refused as expired; a failed pull tried again soon."""
 from __future__ import annotations
 
 from shared.identity import ServiceCredential, TokenIssuer
@@ -58,3 +59,35 @@ def test_a_pull_refused_as_expired_is_made_again_at_once_with_a_new_token(clock,
         raise AssertionError("the first token should have expired")
     except NotAuthenticated as e:
         assert e.to_dict()["details"]["reason"] == "expired_token"
+
+
+def test_a_failed_pull_is_tried_again_within_a_quarter_second_backing_off_to_the_interval():
+    """A follower's pull (or the relay's run) that failed is not left for a whole interval: its
+    events would wait seconds for what usually passes at once."""
+    from shared.nameko_service import run_forever
+
+    outcomes = iter([RuntimeError("upstream restarting")] * 5 + [None, RuntimeError("again"), None])
+    pauses: list[float] = []
+
+    class Enough(BaseException):
+        pass
+
+    def job() -> None:
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 8:
+            raise Enough
+
+    class Container:
+        def spawn_managed_thread(self, fn):
+            try:
+                fn()
+            except Enough:
+                pass
+
+    run_forever(Container(), 5.0, job, "catch-up from application", pause=pause)
+    assert pauses == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0, 0.25, 5.0]
