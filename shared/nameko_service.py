@@ -182,8 +182,12 @@ def run_forever(container: Any, interval: float, job: Callable[[], Any], name: s
                 job()
             except nameko_exceptions.UnknownService as e:
                 log.debug("%s: %s is not running yet", name, e)
-            except Exception:
-                log.exception("%s failed; will try again", name)
+            except Exception as e:
+                if retry == FIRST_RETRY_SECONDS or retry >= interval:  # the first of a run, then once an interval
+                    log.exception("%s failed; will try again", name)
+                else:  # the quick retries in between: one line each
+                    log.warning("%s failed again (%s: %s); trying again in %.2g s", name, type(e).__name__,
+                                str(e)[:200], min(retry, interval))
             else:
                 retry = FIRST_RETRY_SECONDS
                 pause(interval)
@@ -272,7 +276,9 @@ class UpstreamLog:
     def __call__(self, after: int, limit: int) -> dict[str, Any]:
         try:
             return self._pull(after, limit)
-        except NotAuthenticated:
+        except NotAuthenticated as e:
+            if e.details.get("reason") != "expired_token":
+                raise
             # The token expired on its way: the clock moved past it between its issue and its check
             # (a replayed campaign's clock jumps by days). Once more with a new one, rather than
             # leave the events waiting for the next timed pull (bench/bench_province.py saw 3–5 s).

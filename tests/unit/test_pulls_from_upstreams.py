@@ -91,3 +91,39 @@ def test_a_failed_pull_is_tried_again_within_a_quarter_second_backing_off_to_the
 
     run_forever(Container(), 5.0, job, "catch-up from application", pause=pause)
     assert pauses == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0, 0.25, 5.0]
+
+
+def test_a_pull_refused_for_another_reason_is_not_made_again(clock, monkeypatch):
+    """A token the upstream cannot verify at all (another secret) is no passing race: one call, and the
+    refusal goes to the follower's loop, which logs it and backs off."""
+    import pytest
+
+    from shared import nameko_service
+    from shared.config import settings_from_env
+    from shared.errors import NotAuthenticated
+
+    calls: list[str] = []
+
+    class Upstream:
+        def __init__(self, config, context_data, timeout):
+            pass
+
+        def start(self):
+            return self
+
+        def stop(self):
+            pass
+
+        @property
+        def application(self):
+            return self
+
+        def get_notifications(self, after, limit):
+            calls.append("pull")
+            raise NotAuthenticated({"reason": "invalid_token"})
+
+    monkeypatch.setattr(nameko_service, "ClusterRpcProxy", Upstream)
+    log = nameko_service.UpstreamLog("application", settings_from_env({"HBCLOUD_TOKEN_SECRET": SECRET}))
+    with pytest.raises(NotAuthenticated):
+        log(after=0, limit=10)
+    assert calls == ["pull"]
