@@ -7,28 +7,13 @@ from shared.identity import ServiceCredential, TokenIssuer
 SECRET = "unit-test-secret-at-least-32-bytes-long"
 
 
-def test_the_service_credential_is_renewed_before_it_expires(clock):
-    issuer = TokenIssuer(SECRET, clock)
-    credential = ServiceCredential(issuer)
-    first = credential.token()
-    clock.advance(hours=1)
-    assert credential.token() == first  # still young: kept
-    clock.advance(hours=8)  # the first token has expired by now
-    renewed = credential.token()
-    assert renewed != first and issuer.verify(renewed).role.value == "service"
-
-
-def test_a_pull_refused_as_expired_is_made_again_at_once_with_a_new_token(clock, monkeypatch):
-    """The clock jumped past the token between its issue and the upstream's check (a replayed
-    campaign's clock moves by days): the follower does not wait for its next timed pull."""
+def upstream_log(monkeypatch, answer):
+    """The follower's UpstreamLog for `application`, whose RPC proxy calls `answer(token)` for each
+    `get_notifications`: the token the pull presented, as the upstream would check it."""
     from shared import nameko_service
     from shared.config import settings_from_env
-    from shared.errors import NotAuthenticated
 
-    issuer = TokenIssuer(SECRET, clock)
-    seen: list[str] = []
-
-    class Upstream:  # the upstream's RPC proxy: checks the token on its own (jumped) clock
+    class Upstream:
         def __init__(self, config, context_data, timeout):
             self.token = context_data[nameko_service.AUTH_HEADER]
 
@@ -43,14 +28,39 @@ def test_a_pull_refused_as_expired_is_made_again_at_once_with_a_new_token(clock,
             return self
 
         def get_notifications(self, after, limit):
-            seen.append(self.token)
-            if len(seen) == 1:
-                clock.advance(days=3)  # while the first call was on its way
-            issuer.verify(self.token)  # raises NotAuthenticated(expired_token) for the first
-            return {"notifications": [], "max_position": 0}
+            return answer(self.token)
 
     monkeypatch.setattr(nameko_service, "ClusterRpcProxy", Upstream)
-    log = nameko_service.UpstreamLog("application", settings_from_env({"HBCLOUD_TOKEN_SECRET": SECRET}))
+    return nameko_service.UpstreamLog("application", settings_from_env({"HBCLOUD_TOKEN_SECRET": SECRET}))
+
+
+def test_the_service_credential_is_renewed_before_it_expires(clock):
+    issuer = TokenIssuer(SECRET, clock)
+    credential = ServiceCredential(issuer)
+    first = credential.token()
+    clock.advance(hours=1)
+    assert credential.token() == first  # still young: kept
+    clock.advance(hours=8)  # the first token has expired by now
+    renewed = credential.token()
+    assert renewed != first and issuer.verify(renewed).role.value == "service"
+
+
+def test_a_pull_refused_as_expired_is_made_again_at_once_with_a_new_token(clock, monkeypatch):
+    """The clock jumped past the token between its issue and the upstream's check (a replayed
+    campaign's clock moves by days): the follower does not wait for its next timed pull."""
+    from shared.errors import NotAuthenticated
+
+    issuer = TokenIssuer(SECRET, clock)
+    seen: list[str] = []
+
+    def answer(token):  # the upstream checks the token on its own (jumped) clock
+        seen.append(token)
+        if len(seen) == 1:
+            clock.advance(days=3)  # while the first call was on its way
+        issuer.verify(token)  # raises NotAuthenticated(expired_token) for the first
+        return {"notifications": [], "max_position": 0}
+
+    log = upstream_log(monkeypatch, answer)
     log.credential = ServiceCredential(issuer)
     assert log(after=0, limit=10) == {"notifications": [], "max_position": 0}
     assert len(seen) == 2 and seen[0] != seen[1]
@@ -98,32 +108,15 @@ def test_a_pull_refused_for_another_reason_is_not_made_again(clock, monkeypatch)
     refusal goes to the follower's loop, which logs it and backs off."""
     import pytest
 
-    from shared import nameko_service
-    from shared.config import settings_from_env
     from shared.errors import NotAuthenticated
 
     calls: list[str] = []
 
-    class Upstream:
-        def __init__(self, config, context_data, timeout):
-            pass
+    def answer(token):
+        calls.append("pull")
+        raise NotAuthenticated({"reason": "invalid_token"})
 
-        def start(self):
-            return self
-
-        def stop(self):
-            pass
-
-        @property
-        def application(self):
-            return self
-
-        def get_notifications(self, after, limit):
-            calls.append("pull")
-            raise NotAuthenticated({"reason": "invalid_token"})
-
-    monkeypatch.setattr(nameko_service, "ClusterRpcProxy", Upstream)
-    log = nameko_service.UpstreamLog("application", settings_from_env({"HBCLOUD_TOKEN_SECRET": SECRET}))
+    log = upstream_log(monkeypatch, answer)
     with pytest.raises(NotAuthenticated):
         log(after=0, limit=10)
     assert calls == ["pull"]
