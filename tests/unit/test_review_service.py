@@ -104,6 +104,11 @@ def test_only_the_named_provider_its_county_and_its_city_may_act(both, reviewers
         both.review(ent).county_review(app_id, checklist_all_match(case))  # an enterprise reviews nothing
     with pytest.raises(NotAuthenticated):
         both.review(both.app.anonymous).get_case(app_id)
+    # Any role may ask (docs/rpc.md); the enterprise sees no case, not even its own application's,
+    # and is told `not_found`, not `forbidden` (an outsider's docs-only client expected the latter).
+    for query in ("get_case", "case_history"):
+        with pytest.raises(NotFound):
+            getattr(both.review(ent), query)(app_id)
 
 
 def test_experts_finance_and_enterprises_have_no_review_queue(both, reviewers):
